@@ -1,0 +1,49 @@
+"""The schedule: an ordered list of steps, the one thing every solver returns.
+
+Steps address nodes, devices and memories by index into the problem's graph and system. A compute of
+a node that was computed before is a *recomputation*; the simulator tells them apart, the schedule
+does not store it. Copies into a storage memory are page-outs; copies out of one are page-ins.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Compute:
+    """Run node ``node`` on device ``device``; its output is allocated in that device's memory."""
+
+    node: int
+    device: int
+
+
+@dataclass(frozen=True)
+class Copy:
+    """Copy node ``node``'s buffer from memory ``src`` to memory ``dst`` along their link."""
+
+    node: int
+    src: int
+    dst: int
+
+
+@dataclass(frozen=True)
+class Free:
+    """Release node ``node``'s buffer in memory ``memory``."""
+
+    node: int
+    memory: int
+
+
+Step = Compute | Copy | Free
+
+
+@dataclass(frozen=True)
+class Schedule:
+    steps: tuple[Step, ...]
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def computes(self) -> tuple[Compute, ...]:
+        return tuple(s for s in self.steps if isinstance(s, Compute))

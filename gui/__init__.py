@@ -1,0 +1,1 @@
+"""Remat Studio window (PySide6 + pyqtgraph): the only package that imports Qt."""
