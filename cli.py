@@ -143,8 +143,9 @@ def _write_exports(args: argparse.Namespace, problem, result) -> None:  # type: 
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from core.export import read_schedule_json
     from core.commands import trace_report
+    from core.export import read_schedule_json
+
     from core.simulate import simulate
 
     problem, schedule, _meta = read_schedule_json(args.schedule)
@@ -279,7 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    if not argv or argv[0] not in parser.get_default("_commands") and not argv[0].startswith("-"):
+    if not argv or (argv[0] not in parser.get_default("_commands") and not argv[0].startswith("-")):
         argv = ["gui", *argv]
     args = parser.parse_args(argv)
     if args.command is None:

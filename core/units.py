@@ -29,7 +29,7 @@ def parse_size(text: str, *, what: str = "size") -> int:
     value = float(match.group(1)) * _UNITS[match.group(2).lower()]
     if value <= 0:
         raise RematError(f"{what}: size must be positive, got {text!r}")
-    return int(round(value))
+    return round(value)
 
 
 def format_bytes(size: float) -> str:

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
-from core.problem import SchedulingProblem
 from core.schedule import Schedule
 from core.trace import Trace
 

@@ -9,7 +9,7 @@ import time
 
 from core.problem import Objective, SchedulingProblem
 from core.simulate import simulate
-from solvers.base import ProgressCallback, SolveOptions, SolveResult, SolveStatus, CancelToken
+from solvers.base import CancelToken, ProgressCallback, SolveOptions, SolveResult, SolveStatus
 from solvers.registry import get
 
 log = logging.getLogger(__name__)

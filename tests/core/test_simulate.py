@@ -1,0 +1,98 @@
+"""The simulator: known figures on hand-made schedules, and every kind of violation."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.graph import no_recompute_peak
+from core.problem import build_problem
+from core.schedule import Compute, Copy, Free, Schedule
+from core.simulate import simulate
+from core.stages import decode_stages, plain_stages
+from core.trace import StepRole
+from tests.helpers import chain_training_graph, make_graph, one_device_problem, two_device_system
+
+
+def test_plain_schedule_peak_equals_no_recompute_peak() -> None:
+    graph = make_graph([3, 5, 7, 2], [(), (0,), (0, 1), (2,)], [1, 2, 3, 4], static_bytes=100)
+    problem = one_device_problem(graph)
+    trace = simulate(problem, decode_stages(problem, *plain_stages(graph)))
+    assert trace.ok
+    assert trace.peak_bytes[0] == no_recompute_peak(graph) == 100 + 3 + 5 + 7
+    assert trace.serial_time_s == pytest.approx(10.0)
+    assert trace.makespan_s == pytest.approx(10.0)
+    assert (trace.compute_count, trace.recompute_count) == (4, 0)
+
+
+def test_recompute_is_counted_and_timed() -> None:
+    graph = make_graph([1, 1, 1], [(), (0,), (0, 1)], [2, 3, 5])
+    problem = one_device_problem(graph)
+    steps = (Compute(0, 0), Compute(1, 0), Free(0, 0), Compute(0, 0), Compute(2, 0))
+    trace = simulate(problem, Schedule(steps))
+    assert trace.ok
+    assert trace.recompute_count == 1
+    assert trace.serial_time_s == pytest.approx(12.0)
+    assert [t.role for t in trace.timings][3] is StepRole.RECOMPUTE
+
+
+@pytest.mark.parametrize(
+    ("steps", "kind"),
+    [
+        ((Compute(1, 0),), "input_not_resident"),
+        ((Compute(0, 0), Free(0, 0), Free(0, 0)), "not_resident"),
+        ((Compute(0, 0), Compute(0, 0)), "already_resident"),
+        ((Compute(0, 0),), "never_computed"),
+        ((Compute(0, 0), Compute(7, 0)), "bad_index"),
+    ],
+)
+def test_violations_are_reported(steps: tuple, kind: str) -> None:
+    graph = make_graph([1, 1], [(), (0,)])
+    trace = simulate(one_device_problem(graph), Schedule(steps))
+    assert not trace.ok
+    assert kind in {v.kind for v in trace.violations}
+
+
+def test_budget_exceeded_names_memory_and_node() -> None:
+    graph = make_graph([6, 6], [(), (0,)])
+    trace = simulate(one_device_problem(graph, budget=11), Schedule((Compute(0, 0), Compute(1, 0))))
+    (violation,) = trace.violations
+    assert violation.kind == "budget_exceeded"
+    assert "'ram'" in violation.message and "'n1'" in violation.message
+    assert trace.peak_bytes == (12,)
+
+
+def test_copies_overlap_with_compute_and_page_roles() -> None:
+    graph = make_graph([10**9, 10**9], [(), (0,)], [1.0, 1.0])
+    problem = build_problem(graph, two_device_system())
+    steps = (
+        Compute(0, 0), Copy(0, 0, 1), Copy(0, 0, 2), Free(0, 0), Compute(1, 1), Free(0, 1),
+        Copy(0, 2, 0), Free(0, 2),
+    )
+    trace = simulate(problem, Schedule(steps))
+    assert trace.ok, trace.violations
+    roles = [t.role for t in trace.timings]
+    assert roles.count(StepRole.PAGE_OUT) == 1 and roles.count(StepRole.PAGE_IN) == 1
+    assert trace.copy_count == 1 and trace.page_count == 2
+    ram_to_vram = 1e-5 + 1e9 / 1e10
+    gpu_step = trace.timings[4]
+    assert gpu_step.start_s == pytest.approx(1.0 + ram_to_vram)
+    # the page-out runs on its own link, overlapped with the GPU copy, so the makespan is below serial
+    assert trace.makespan_s < trace.serial_time_s
+    lanes = {t.lane for t in trace.timings if t.role is not StepRole.FREE}
+    assert lanes == {"cpu", "gpu", "ram->vram", "ram->disk", "disk->ram"}
+
+
+def test_energy_counts_steps_links_and_idle_power() -> None:
+    graph = make_graph([1, 1], [(), (0,)], [2.0, 3.0])
+    problem = one_device_problem(graph)
+    trace = simulate(problem, Schedule((Compute(0, 0), Compute(1, 0))))
+    assert trace.dynamic_energy_j == pytest.approx(10.0 * 5.0)
+    assert trace.energy_j == pytest.approx(trace.dynamic_energy_j)  # never idle on one device
+
+
+def test_chain_training_graph_plain_decode_is_valid() -> None:
+    graph = chain_training_graph(6)
+    problem = one_device_problem(graph)
+    trace = simulate(problem, decode_stages(problem, *plain_stages(graph)))
+    assert trace.ok
+    assert trace.peak_bytes[0] == no_recompute_peak(graph)
