@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[dev]"
 	# torch is an optional extra; the plan tests skip where it cannot be installed.
-	-$(PY) -m pip install --quiet "torch==2.13.0" || echo "torch not installed: PyTorch-plan tests will skip"
+	-$(PY) -m pip install --quiet "torch==2.13.0" onnxscript || echo "torch not installed: PyTorch-plan tests will skip"
 	touch $(STAMP)
 
 run: $(STAMP)
