@@ -133,7 +133,11 @@ def _write_exports(args: argparse.Namespace, problem, result) -> None:  # type: 
     from core.export import write_csv, write_perfetto, write_schedule_json
 
     meta = {"solver": result.solver, "status": result.status.value, "wall_s": result.wall_s,
-            "bound": result.bound, "gap": result.gap}
+            "objective": result.objective, "bound": result.bound, "gap": result.gap,
+            "message": result.message, "model": problem.graph.name, "model_path": str(args.model),
+            "dims": _parse_dims(args.dim),
+            "optimizer": args.optimizer, "budgets": list(args.budget),
+            "system": None if args.system is None else str(args.system)}
     if args.out:
         write_schedule_json(args.out, problem, result.schedule, result.trace, meta)
     if args.trace:
@@ -143,24 +147,32 @@ def _write_exports(args: argparse.Namespace, problem, result) -> None:  # type: 
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from core.commands import trace_report
     from core.export import read_schedule_json
-
+    from core.metrics import trace_metrics
     from core.simulate import simulate
+    from core.units import format_bytes
 
-    problem, schedule, _meta = read_schedule_json(args.schedule)
+    problem, schedule, meta = read_schedule_json(args.schedule)
     trace = simulate(problem, schedule)
-    report = trace_report(problem, trace)
+    report: dict[str, object] = {"schedule": str(args.schedule), "model": problem.graph.name,
+                                 "system": problem.system.name, "solver": meta.get("solver")}
+    report.update(trace_metrics(problem, trace))
     report["valid"] = trace.ok
-    report["violations"] = [v.message for v in trace.violations]
+    messages = [v.message for v in trace.violations]
+    report["violations"] = messages
     if args.json:
         _print_json(report)
     elif trace.ok:
-        print(f"{args.schedule}: valid; serial time {report['serial_time_s']:.6g} s, "
-              f"makespan {report['makespan_s']:.6g} s")
+        peaks = ", ".join(
+            f"{problem.memory_name(m)} {format_bytes(peak)} of {format_bytes(problem.budgets_bytes[m])}"
+            for m, peak in enumerate(trace.peak_bytes)
+        )
+        print(f"{args.schedule}: valid; serial time {trace.serial_time_s:.6g} s, "
+              f"makespan {trace.makespan_s:.6g} s; peak {peaks}; {trace.recompute_count} recompute(s), "
+              f"{trace.copy_count} copy(ies), {trace.page_count} page(s)")
     else:
         print(f"{args.schedule}: INVALID, {len(trace.violations)} violation(s):")
-        for message in report["violations"][:20]:
+        for message in messages[:20]:
             print(f"  {message}")
     return 0 if trace.ok else 1
 
@@ -200,6 +212,45 @@ def cmd_export_plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    import csv
+
+    import solvers
+    from core.requests import SolveRequest, build_problem_for_request
+    from solvers.sweep import parse_fractions, run_sweep
+
+    fractions = parse_fractions(args.budgets)
+    names = args.solver or ["greedy"]
+    for name in names:
+        solvers.get(name)
+    problem = build_problem_for_request(SolveRequest(
+        model=args.model, dims=_parse_dims(args.dim), optimizer=args.optimizer, system=args.system,
+        budgets=[], objective=args.objective, time_ratio=None,
+    ))
+    options = solvers.SolveOptions(time_limit_s=args.time_limit)
+
+    def report(point) -> None:  # type: ignore[no-untyped-def]
+        if not args.json:
+            overhead = "-" if point.overhead is None else f"{100 * point.overhead:7.2f} %"
+            print(f"{point.series:<16} {point.fraction:6.3f}  {point.status.value:<11} overhead {overhead}  "
+                  f"({point.wall_s:.2f} s)", flush=True)
+
+    points = run_sweep(problem, fractions, names, options, on_point=report)
+    rows = [p.row() for p in points]
+    if args.out:
+        with open(args.out, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=list(rows[0]) if rows else ["series"])
+            writer.writeheader()
+            writer.writerows(rows)
+    if args.plot:
+        from gui.sweep_plot import render_sweep_png
+
+        render_sweep_png(rows, args.plot)
+    if args.json:
+        _print_json(rows)
+    return 0
+
+
 def cmd_gui(args: argparse.Namespace) -> int:
     try:
         from gui.app import run_app
@@ -225,7 +276,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("solve", help="schedule a training step under memory budgets")
     _add_model_args(p)
-    p.add_argument("--system", default="this-cpu", help="preset name or system JSON file (default: this-cpu)")
+    p.add_argument("--system", default=None,
+                   help="preset name or system JSON file (default: the graph file's own system, else this-cpu)")
     p.add_argument("--budget", action="append", default=[], metavar="[MEMORY=]SIZE|FRACTION",
                    help="budget per memory, e.g. gpu=6GiB, or a fraction of the no-recomputation peak")
     p.add_argument("--solver", default="greedy", help="solver name (see `main.py solvers`)")
@@ -267,6 +319,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True, help="plan JSON to write")
     p.add_argument("--helper", type=Path, help="also write the Python helper that applies the plan")
     commands["export-plan"] = cmd_export_plan
+
+    p = sub.add_parser("sweep", help="solve over a range of budgets: overhead versus budget")
+    _add_model_args(p)
+    p.add_argument("--system", default=None, help="preset name or system JSON file")
+    p.add_argument("--budgets", default="0.5:1.0:0.05", metavar="START:STOP:STEP",
+                   help="fractions of the no-recomputation peak (default 0.5:1.0:0.05), or a list 0.6,0.8")
+    p.add_argument("--solver", action="append", default=[], help="solver name (repeatable; default greedy)")
+    p.add_argument("--time-limit", type=float, default=30.0, metavar="S", help="time limit per point")
+    p.add_argument("--objective", default="time", choices=("time", "energy"))
+    p.add_argument("--out", type=Path, help="write the points as CSV")
+    p.add_argument("--plot", type=Path, help="write the overhead curve as PNG")
+    p.add_argument("--json", action="store_true", help="print the points as JSON")
+    commands["sweep"] = cmd_sweep
 
     p = sub.add_parser("gui", help="open the window (the default without a command)")
     p.add_argument("model", type=Path, nargs="?", default=DEFAULT_SAMPLE_MODEL)
