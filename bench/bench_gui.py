@@ -1,0 +1,113 @@
+"""Window figures: time to show the GPT-style sample's graph, and to render a 10,000-step timeline.
+
+Run: ``QT_QPA_PLATFORM=offscreen .venv/bin/python bench/bench_gui.py`` (or under xvfb-run). Prints one
+line per figure; nothing here is a test (timing goals live in benchmarks, not in the test suite).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from PySide6 import QtCore, QtWidgets
+
+import pyqtgraph  # noqa: F401  isort: skip  (after PySide6)
+from core.paths import MODELS_DIR
+
+GPT_SAMPLE = MODELS_DIR / "gpt2_small_bs8.onnx"
+
+
+def wait_for(*signals: QtCore.SignalInstance, timeout_s: float = 120.0) -> list[object]:
+    """Run the event loop until one of ``signals`` fires (or the timeout); return its arguments."""
+    loop = QtCore.QEventLoop()
+    got: list[object] = []
+    for signal in signals:
+        signal.connect(lambda *args: (got.extend(args), loop.quit()))
+    QtCore.QTimer.singleShot(int(timeout_s * 1000), loop.quit)
+    loop.exec()
+    return got
+
+
+def bench_graph_open(path: Path, *, loader=None) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """Seconds from asking to open ``path`` until its graph is laid out and painted once."""
+    from gui.main_window import MainWindow
+    from gui.session import Session
+
+    session = Session(**({"loader": loader} if loader else {}))
+    settings = QtCore.QSettings(str(Path("/tmp") / "remat_bench_settings.ini"), QtCore.QSettings.Format.IniFormat)
+    window = MainWindow(session, settings=settings)
+    window.resize(1500, 950)
+    window.show()
+    loaded_at: list[float] = []
+    session.model_changed.connect(lambda: loaded_at.append(time.perf_counter()))
+    session.error.connect(lambda title, text: print(f"error: {title}: {text}", file=sys.stderr))
+    started = time.perf_counter()
+    session.open_model(path)
+    wait_for(window.graph_view.layout_ready, session.error)
+    window.graph_view.view.viewport().grab()  # one full paint of what the user sees
+    shown = time.perf_counter()
+    graph = session.graph
+    figures = {
+        "nodes": float(len(graph.nodes)) if graph else 0.0,
+        "boxes": float(len(window.graph_view.items)),
+        "load_s": (loaded_at[0] - started) if loaded_at else float("nan"),
+        "layout_and_paint_s": shown - loaded_at[0] if loaded_at else float("nan"),
+        "total_s": shown - started,
+    }
+    window.close()
+    return figures
+
+
+def bench_timeline(steps: int) -> dict[str, float]:
+    """Seconds to draw a timeline of about ``steps`` bars (one device, plain order) and paint it once."""
+    from core.problem import build_problem
+    from core.simulate import simulate
+    from core.stages import decode_stages, plain_stages
+    from gui.session import Session
+    from gui.timeline_view import TimelineView
+    from tests.gui.graphs import mirrored_graph
+    from tests.helpers import one_device_system
+
+    graph = mirrored_graph(steps // 4, size=1000)
+    problem = build_problem(graph, one_device_system())
+    R, S = plain_stages(graph)
+    trace = simulate(problem, decode_stages(problem, R, S))
+    view = TimelineView(Session(system=one_device_system()))
+    view.resize(1400, 500)
+    view.show()
+    started = time.perf_counter()
+    view.set_trace(problem, trace)
+    drawn = time.perf_counter()
+    view.plots.grab()
+    painted = time.perf_counter()
+    return {"bars": float(view.bar_count), "steps": float(len(trace.timings)), "build_s": drawn - started,
+            "paint_s": painted - drawn, "total_s": painted - started}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--model", type=Path, default=GPT_SAMPLE)
+    parser.add_argument("--steps", type=int, default=10_000)
+    args = parser.parse_args()
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
+    if args.model.exists():
+        f = bench_graph_open(args.model)
+        print(f"graph open {args.model.name}: {f['nodes']:.0f} training nodes, {f['boxes']:.0f} boxes; "
+              f"load {f['load_s']:.2f} s, layout+draw+paint {f['layout_and_paint_s']:.2f} s, total {f['total_s']:.2f} s")
+    else:
+        print(f"graph open: {args.model} is missing (generate the samples first)")
+    t = bench_timeline(args.steps)
+    print(f"timeline: {t['bars']:.0f} bars ({t['steps']:.0f} steps incl. frees); build {t['build_s'] * 1000:.0f} ms, "
+          f"first paint {t['paint_s'] * 1000:.0f} ms, total {t['total_s'] * 1000:.0f} ms")
+    app.processEvents()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,85 @@
+"""onnxruntime on this CPU: the one module that imports ``onnxruntime``.
+
+It takes serialized models (bytes or a path), never ``onnx`` objects, so that :mod:`core.onnx_import`
+stays the only module that imports ``onnx``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+from core.errors import RematError
+
+log = logging.getLogger(__name__)
+
+#: onnxruntime type strings -> numpy dtypes, for zero inputs.
+_ORT_TYPES: dict[str, type] = {
+    "tensor(float)": np.float32, "tensor(double)": np.float64, "tensor(float16)": np.float16,
+    "tensor(int64)": np.int64, "tensor(int32)": np.int32, "tensor(int16)": np.int16,
+    "tensor(int8)": np.int8, "tensor(uint8)": np.uint8, "tensor(bool)": np.bool_,
+}
+
+
+def create_session(
+    model: bytes | str | Path, *, enable_profiling: bool = False, profile_prefix: str | None = None,
+) -> ort.InferenceSession:
+    """A CPU session with graph optimizations off, so node names stay one-to-one with the file."""
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    options.log_severity_level = 3
+    if enable_profiling:
+        options.enable_profiling = True
+        if profile_prefix:
+            options.profile_file_prefix = profile_prefix
+    source = str(model) if isinstance(model, Path) else model
+    try:
+        return ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph types
+        raise RematError(f"onnxruntime cannot load the model: {exc}") from exc
+
+
+def zero_feeds(
+    session: ort.InferenceSession, shapes: Mapping[str, tuple[int, ...]] | None = None,
+) -> dict[str, np.ndarray]:
+    """Zero-filled inputs for ``session``: shapes from ``shapes`` or from the model's static dims.
+
+    Zeros are valid everywhere a model reads an input: token ids index row 0 of an embedding,
+    masks are all-false, images are black.
+    """
+    feeds: dict[str, np.ndarray] = {}
+    for arg in session.get_inputs():
+        shape = (shapes or {}).get(arg.name) or tuple(arg.shape)
+        if not all(isinstance(d, int) and d >= 0 for d in shape):
+            raise RematError(f"input {arg.name!r} has no static shape ({arg.shape}); bind its dimensions")
+        dtype = _ORT_TYPES.get(arg.type)
+        if dtype is None:
+            raise RematError(f"input {arg.name!r} has type {arg.type}, which cannot be filled with zeros")
+        feeds[arg.name] = np.zeros(shape, dtype=dtype)
+    return feeds
+
+
+def run_for_shapes(
+    model: bytes, shapes: Mapping[str, tuple[int, ...]] | None = None,
+) -> dict[str, tuple[tuple[int, ...], str]]:
+    """Run ``model`` once on zeros; return ``{output name: (shape, numpy dtype name)}``.
+
+    The caller makes every tensor whose shape it needs a graph output first.
+    """
+    session = create_session(model)
+    feeds = zero_feeds(session, shapes)
+    names = [o.name for o in session.get_outputs()]
+    try:
+        values = session.run(names, feeds)
+    except Exception as exc:
+        raise RematError(f"onnxruntime could not run the model on zero inputs: {exc}") from exc
+    result: dict[str, tuple[tuple[int, ...], str]] = {}
+    for name, value in zip(names, values, strict=True):
+        if isinstance(value, np.ndarray):
+            result[name] = (tuple(int(d) for d in value.shape), value.dtype.name)
+    log.info("onnxruntime fallback measured %d tensor shapes", len(result))
+    return result

@@ -1,0 +1,42 @@
+"""Start the window: ``run_app(model_path, dims)`` (what ``main.py`` with no command does)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+from PySide6 import QtGui, QtWidgets
+
+from core.paths import DEFAULT_SAMPLE_MODEL
+
+log = logging.getLogger(__name__)
+
+
+def default_model() -> Path | None:
+    """The bundled sample, when it is installed."""
+    return DEFAULT_SAMPLE_MODEL if DEFAULT_SAMPLE_MODEL.exists() else None
+
+
+def create_window(model_path: Path | None = None, dims: dict[str, int] | None = None):  # type: ignore[no-untyped-def]
+    """Build the session and the main window and start opening ``model_path`` (default: the sample)."""
+    from gui.main_window import MainWindow
+    from gui.session import Session
+
+    session = Session()
+    window = MainWindow(session)
+    path = Path(model_path) if model_path is not None else default_model()
+    if path is not None:
+        session.open_model(path, dims)
+    return session, window
+
+
+def run_app(model_path: Path | str | None = None, dims: dict[str, int] | None = None) -> int:
+    """Open the window on ``model_path`` (the bundled sample when None) and run until it closes."""
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
+    app.setApplicationName("Remat Studio")
+    app.setOrganizationName("RematStudio")
+    app.setWindowIcon(QtGui.QIcon.fromTheme("applications-science"))
+    _session, window = create_window(Path(model_path) if model_path else None, dims)
+    window.show()
+    return int(app.exec())

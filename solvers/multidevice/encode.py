@@ -1,0 +1,136 @@
+"""Schedules -> stage plans -> full column vectors of the MILP (warm starts).
+
+A step list is encodable when nodes are first computed in id order (the frontier), when no node is
+computed twice into one memory within a stage, and when every copy reads a buffer that was resident
+at the start of the stage or computed into the source memory in it. The column vector is then checked
+against every row; a warm start the model would reject is dropped (with a log line), never forced.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from core.graph import TrainingGraph
+from core.problem import SchedulingProblem
+from core.schedule import Copy, Free, Schedule
+from solvers.multidevice.decode import StagePlan
+from solvers.multidevice.formulation import MultiDeviceMilp
+
+log = logging.getLogger(__name__)
+
+#: Row activity tolerance when checking a warm start.
+FEASIBILITY_TOL = 1e-6
+
+
+def plan_from_schedule(problem: SchedulingProblem, schedule: Schedule) -> StagePlan | None:
+    """Stage matrices of ``schedule``, or None when it does not fit the frontier-advancing form.
+
+    Stage t runs from the step after node t-1's first compute (and the copies of t-1 that follow
+    it) to node t's first compute; checkpoints are what is resident when stage t starts.
+    """
+    n, D, M = problem.n_nodes, problem.n_devices, problem.n_memories
+    R = np.zeros((D, n, n), dtype=bool)
+    S = np.zeros((M, n, n), dtype=bool)
+    X = np.zeros((len(problem.link_index), n, n), dtype=bool)
+    resident: list[set[int]] = [set() for _ in range(M)]
+    stage, just_advanced = 0, False
+    for step in schedule.steps:
+        if isinstance(step, Free):
+            resident[step.memory].discard(step.node)
+            continue
+        if isinstance(step, Copy) and just_advanced and step.node == stage - 1:
+            X[problem.link_index[(step.src, step.dst)], stage - 1, step.node] = True
+            resident[step.dst].add(step.node)
+            continue
+        if stage >= n:
+            return None
+        if just_advanced:
+            for m in range(M):
+                S[m, stage, sorted(resident[m])] = True
+            just_advanced = False
+        if isinstance(step, Copy):
+            if step.node >= stage:
+                return None
+            X[problem.link_index[(step.src, step.dst)], stage, step.node] = True
+            resident[step.dst].add(step.node)
+            continue
+        memory = problem.device_memory[step.device]
+        same_memory = [d for d in range(D) if problem.device_memory[d] == memory]
+        if step.node > stage or R[same_memory, stage, step.node].any():
+            return None
+        R[step.device, stage, step.node] = True
+        resident[problem.device_memory[step.device]].add(step.node)
+        if step.node == stage:
+            stage, just_advanced = stage + 1, True
+    return StagePlan(R, S, X) if stage == n else None
+
+
+def plain_plan(problem: SchedulingProblem, device: int) -> StagePlan:
+    """Every node once on ``device``, each buffer kept until its last reader (no recomputation)."""
+    n = problem.n_nodes
+    R = np.zeros((problem.n_devices, n, n), dtype=bool)
+    S = np.zeros((problem.n_memories, n, n), dtype=bool)
+    R[device] = np.eye(n, dtype=bool)
+    last = _last_use(problem.graph)
+    t = np.arange(n)[:, None]
+    i = np.arange(n)[None, :]
+    S[problem.device_memory[device]] = (i < t) & (last[None, :] >= t)
+    return StagePlan(R, S, np.zeros((len(problem.link_index), n, n), dtype=bool))
+
+
+def _last_use(graph: TrainingGraph) -> np.ndarray:
+    last = np.arange(len(graph.nodes))
+    for node in graph.nodes:
+        for dep in node.deps:
+            last[dep] = max(last[dep], node.id)
+    return last
+
+
+def vector_from_plan(problem: SchedulingProblem, milp: MultiDeviceMilp, plan: StagePlan) -> np.ndarray | None:
+    """The full column vector of ``plan`` (FREE and U derived), or None when a row rejects it."""
+    x = np.zeros(milp.n_cols)
+    for index, value in ((milp.R, plan.R), (milp.S, plan.S), (milp.X, plan.X)):
+        if (value & (index < 0)).any():
+            return None
+        x[index[value]] = 1.0
+    _fill_frees(problem, milp, plan, x)
+    _fill_usage(problem, milp, x)
+    activity = milp.matrix @ x
+    ok_rows = (activity >= milp.row_lower - FEASIBILITY_TOL) & (activity <= milp.row_upper + FEASIBILITY_TOL)
+    ok_cols = (x >= milp.col_lower - FEASIBILITY_TOL) & (x <= milp.col_upper + FEASIBILITY_TOL)
+    if not ok_rows.all() or not ok_cols.all():
+        bad = [name for name, a, b in milp.families if not ok_rows[a:b].all()]
+        log.info("warm start rejected by rows: %s", ", ".join(bad) or "column bounds")
+        return None
+    return x
+
+
+def _fill_frees(problem: SchedulingProblem, milp: MultiDeviceMilp, plan: StagePlan, x: np.ndarray) -> None:
+    users = problem.graph.users
+    members = [np.array([problem.device_memory[d] == m for d in range(problem.n_devices)])
+               for m in range(problem.n_memories)]
+    arrive_link = {m: [k for (s, d), k in problem.link_index.items() if d == m] for m in range(problem.n_memories)}
+    n = problem.n_nodes
+    for col, m, t, i, j in milp.frees:
+        computed = plan.R[members[m], t]
+        if j == i:
+            touched = computed[:, i].any() or plan.X[arrive_link[m], t, i].any()
+        else:
+            touched = computed[:, j].any()
+        kept = t + 1 < n and plan.S[m, t + 1, i]
+        later = any(computed[:, u].any() for u in users[i] if j < u <= t)
+        x[col] = 1.0 if touched and not kept and not later else 0.0
+
+
+def _fill_usage(problem: SchedulingProblem, milp: MultiDeviceMilp, x: np.ndarray) -> None:
+    """Solve each U row for its U column, position by position (the rows are a recurrence)."""
+    A = milp.matrix.tocsc()
+    for m, t, k in zip(*np.nonzero(milp.U >= 0), strict=True):
+        col = int(milp.U[m, t, k])
+        row = int(A.indices[A.indptr[col]:A.indptr[col + 1]][0])
+        x[col] = 0.0
+        start, stop = milp.matrix.indptr[row], milp.matrix.indptr[row + 1]
+        cols, vals = milp.matrix.indices[start:stop], milp.matrix.data[start:stop]
+        x[col] = -float(vals @ x[cols])

@@ -1,0 +1,334 @@
+"""The several-device MILP (FORMULATIONS.md sections 2 and 3), independent of any solver library.
+
+Stages t = 0..n-1 advance a frontier: stage t computes node t for the first time, on exactly one
+device, plus whatever it recomputes first. Within a stage, positions k = 0..t follow node ids; at
+position k, node k is computed on the devices where ``R`` says so and then copied along the links
+where ``X`` says so. Variables (all binary except U and FREE):
+
+- ``R[d,t,i]``: node i is computed on device d in stage t (i <= t).
+- ``S[m,t,i]``: buffer i is resident in memory m at the start of stage t (i < t).
+- ``X[l,t,i]``: buffer i is copied along link l at position i of stage t. It is charged once, counts
+  in the receiving memory from that position, and can be read there like a computed buffer. Into a
+  storage memory it is a page-out, out of one a page-in (POET).
+- ``U[m,t,k]`` (continuous): bytes in use in device memory m at position k of stage t, static memory
+  excluded (the bound is ``budget - static``). Devices sharing a memory share its rows.
+- ``FREE[m,t,i,j]`` (continuous in [0, 1], integral at integral R/S/X): buffer i is released from
+  memory m right after position j, its last touch in the stage, when it is not kept for stage t+1.
+
+A buffer *arrives* in memory m at position i when a device of m computes it or a copy brings it:
+``A[m,t,i] = sum_{d in m} R[d,t,i] + sum_{l -> m} X[l,t,i]``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import reduce
+
+import numpy as np
+import scipy.sparse as sp
+
+from core.problem import Objective, SchedulingProblem
+
+#: Largest number of byte units a memory row may count before bytes are quantized (rounded up).
+MAX_UNITS = 2**24
+
+
+@dataclass(frozen=True, eq=False)
+class MultiDeviceMilp:
+    """A MILP as arrays: ``min cost @ x`` subject to ``row_lower <= matrix @ x <= row_upper``.
+
+    ``cost`` is in the problem's units (seconds or joules). ``R``, ``S`` and ``X`` map (device or
+    memory or link, stage, node) to column indices, -1 where the variable does not exist (fixed 0).
+    ``families`` names each constraint family as in FORMULATIONS.md with its row range.
+    """
+
+    cost: np.ndarray
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    integral: np.ndarray
+    matrix: sp.csr_matrix
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    families: tuple[tuple[str, int, int], ...]
+    R: np.ndarray
+    S: np.ndarray
+    X: np.ndarray
+    byte_unit: int
+    #: Buffer sizes in byte units (rounded up), as the memory rows count them.
+    size_units: np.ndarray
+    #: ``U[m,t,k]`` column of each device memory's row at position k of stage t, -1 elsewhere.
+    U: np.ndarray
+    #: One row per FREE column: (column, memory, stage, buffer, position).
+    frees: np.ndarray
+    col_kinds: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    @property
+    def n_cols(self) -> int:
+        return len(self.cost)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.row_lower)
+
+    def stats(self) -> dict[str, object]:
+        """Model size, for the result's ``stats`` and the logs."""
+        return {
+            "stages": int(self.R.shape[1]),
+            "columns": self.n_cols,
+            "integer_columns": int(self.integral.sum()),
+            "rows": self.n_rows,
+            "nonzeros": int(self.matrix.nnz),
+            "byte_unit": self.byte_unit,
+            "row_families": {name: stop - start for name, start, stop in self.families},
+        }
+
+
+class _Builder:
+    """Columns and rows collected in flat lists, turned into arrays once."""
+
+    def __init__(self) -> None:
+        self.cost: list[float] = []
+        self.lower: list[float] = []
+        self.upper: list[float] = []
+        self.integral: list[bool] = []
+        self.rows: list[int] = []
+        self.cols: list[int] = []
+        self.vals: list[float] = []
+        self.row_lower: list[float] = []
+        self.row_upper: list[float] = []
+        self.families: list[tuple[str, int, int]] = []
+        self._family: tuple[str, int] | None = None
+
+    def col(self, cost: float, upper: float = 1.0, integral: bool = True) -> int:
+        self.cost.append(cost)
+        self.lower.append(0.0)
+        self.upper.append(upper)
+        self.integral.append(integral)
+        return len(self.cost) - 1
+
+    def row(self, terms: list[tuple[int, float]], lower: float, upper: float) -> None:
+        index = len(self.row_lower)
+        for col, val in terms:
+            self.rows.append(index)
+            self.cols.append(col)
+            self.vals.append(val)
+        self.row_lower.append(lower)
+        self.row_upper.append(upper)
+
+    def family(self, name: str) -> None:
+        """Start the constraint family ``name`` (rows added until the next call belong to it)."""
+        self.end_family()
+        self._family = (name, len(self.row_lower))
+
+    def end_family(self) -> None:
+        if self._family is not None:
+            name, start = self._family
+            if len(self.row_lower) > start:
+                self.families.append((name, start, len(self.row_lower)))
+            self._family = None
+
+
+def byte_unit(problem: SchedulingProblem) -> int:
+    """The byte unit of the memory rows: the gcd of all sizes and budgets, coarser for huge memories."""
+    values = [n.size_bytes for n in problem.graph.nodes] + list(problem.budgets_bytes)
+    values += list(problem.static_bytes)
+    g = reduce(math.gcd, [int(v) for v in values if v > 0], 0) or 1
+    biggest = max(problem.budgets_bytes, default=1)
+    return max(g, math.ceil(biggest / MAX_UNITS))
+
+
+def build_milp(problem: SchedulingProblem) -> MultiDeviceMilp:
+    """Build the linear several-device model of ``problem`` (one stage per node)."""
+    return _Formulation(problem).build()
+
+
+class _Formulation:
+    def __init__(self, problem: SchedulingProblem) -> None:
+        self.p = problem
+        self.b = _Builder()
+        self.n = problem.n_nodes
+        self.unit = byte_unit(problem)
+        # Bytes are rounded up and budgets down, so a schedule that fits in units fits in bytes.
+        self.size = [math.ceil(node.size_bytes / self.unit) for node in problem.graph.nodes]
+        self.devices_of = [
+            [d for d in range(problem.n_devices) if problem.device_memory[d] == m]
+            for m in range(problem.n_memories)
+        ]
+        self.links = sorted(problem.link_index.items(), key=lambda item: item[1])
+        self.into: list[list[int]] = [[] for _ in range(problem.n_memories)]
+        for (_, dst), link in self.links:
+            self.into[dst].append(link)
+        shape = (problem.n_devices, self.n, self.n)
+        self.R = np.full(shape, -1, dtype=np.int64)
+        self.S = np.full((problem.n_memories, self.n, self.n), -1, dtype=np.int64)
+        self.X = np.full((len(self.links), self.n, self.n), -1, dtype=np.int64)
+        self.U = np.full((problem.n_memories, self.n, self.n), -1, dtype=np.int64)
+        self.free_meta: list[tuple[int, int, int, int, int]] = []
+
+    # ----------------------------------------------------------------------------- variables
+    def _columns(self) -> dict[str, tuple[int, int]]:
+        p, b, n = self.p, self.b, self.n
+        energy = p.objective is Objective.ENERGY
+        compute = p.costs.compute_energy_j if energy else p.costs.compute_time_s
+        copy = p.costs.copy_energy_j if energy else p.costs.copy_time_s
+        kinds: dict[str, tuple[int, int]] = {}
+        start = len(b.cost)
+        for d in range(p.n_devices):
+            for t in range(n):
+                for i in range(t + 1):
+                    self.R[d, t, i] = b.col(float(compute[i, d]))
+        kinds["R"] = (start, len(b.cost))
+        start = len(b.cost)
+        for m in range(p.n_memories):
+            for t in range(1, n):
+                for i in range(t):
+                    self.S[m, t, i] = b.col(0.0)
+        kinds["S"] = (start, len(b.cost))
+        start = len(b.cost)
+        for (src, _dst), link in self.links:
+            computes_here = bool(self.devices_of[src])
+            for t in range(n):
+                for i in range(t + 1 if computes_here else t):
+                    self.X[link, t, i] = b.col(float(copy[link, i]))
+        kinds["X"] = (start, len(b.cost))
+        return kinds
+
+    def _arrive(self, m: int, t: int, i: int) -> list[tuple[int, float]]:
+        """Terms of A[m,t,i]: node i computed in memory m or copied into it in stage t."""
+        terms = [(int(self.R[d, t, i]), 1.0) for d in self.devices_of[m]]
+        terms += [(int(self.X[link, t, i]), 1.0) for link in self.into[m] if self.X[link, t, i] >= 0]
+        return terms
+
+    def _computed_in(self, m: int, t: int, k: int) -> list[tuple[int, float]]:
+        return [(int(self.R[d, t, k]), 1.0) for d in self.devices_of[m]]
+
+    def _resident(self, m: int, t: int, i: int) -> list[tuple[int, float]]:
+        return [(int(self.S[m, t, i]), 1.0)] if t > i else []
+
+    # ------------------------------------------------------------------------- constraints
+    def build(self) -> MultiDeviceMilp:
+        kinds = self._columns()
+        self._stage_rows()
+        self._free_and_memory_rows(kinds)
+        self._storage_rows()
+        self._time_limit_row()
+        self.b.end_family()
+        b = self.b
+        matrix = sp.csr_matrix(
+            (np.array(b.vals), (np.array(b.rows, dtype=np.int64), np.array(b.cols, dtype=np.int64))),
+            shape=(len(b.row_lower), len(b.cost)),
+        )
+        return MultiDeviceMilp(
+            cost=np.array(b.cost), col_lower=np.array(b.lower), col_upper=np.array(b.upper),
+            integral=np.array(b.integral, dtype=bool), matrix=matrix,
+            row_lower=np.array(b.row_lower), row_upper=np.array(b.row_upper),
+            families=tuple(b.families), R=self.R, S=self.S, X=self.X, byte_unit=self.unit,
+            size_units=np.array(self.size, dtype=np.int64), U=self.U,
+            frees=np.array(self.free_meta, dtype=np.int64).reshape(-1, 5), col_kinds=kinds,
+        )
+
+    def _stage_rows(self) -> None:
+        p, b, n, inf = self.p, self.b, self.n, math.inf
+        b.family("frontier: node t computed in stage t on exactly one device")
+        for t in range(n):
+            b.row([(int(self.R[d, t, t]), 1.0) for d in range(p.n_devices)], 1.0, 1.0)
+        b.family("arrival: a buffer enters a memory at most once per stage, never where resident")
+        for m in range(p.n_memories):
+            for t in range(n):
+                for i in range(t + 1):
+                    terms = self._arrive(m, t, i) + self._resident(m, t, i)
+                    if len(terms) > 1:
+                        b.row(terms, -inf, 1.0)
+        b.family("dependency: an input is resident, computed or copied into the reader's memory")
+        for m in range(p.n_memories):
+            if not self.devices_of[m]:
+                continue
+            for t in range(n):
+                for k in range(t + 1):
+                    for i in dict.fromkeys(p.graph.nodes[k].deps):
+                        need = [(c, -v) for c, v in self._arrive(m, t, i) + self._resident(m, t, i)]
+                        b.row(self._computed_in(m, t, k) + need, -inf, 0.0)
+        b.family("copy source: a copied buffer is resident in, or computed into, the source memory")
+        for (src, _dst), link in self.links:
+            for t in range(n):
+                for i in range(t + 1):
+                    if self.X[link, t, i] < 0:
+                        continue
+                    have = [(c, -v) for c, v in self._computed_in(src, t, i) + self._resident(src, t, i)]
+                    b.row([(int(self.X[link, t, i]), 1.0), *have], -inf, 0.0)
+        b.family("persistence: a checkpoint was resident or arrived in the previous stage")
+        for m in range(p.n_memories):
+            for t in range(n - 1):
+                for i in range(t + 1):
+                    had = [(c, -v) for c, v in self._arrive(m, t, i) + self._resident(m, t, i)]
+                    b.row([(int(self.S[m, t + 1, i]), 1.0), *had], -inf, 0.0)
+
+    def _free_and_memory_rows(self, kinds: dict[str, tuple[int, int]]) -> None:
+        p, b, n, inf = self.p, self.b, self.n, math.inf
+        users = p.graph.users
+        frees: dict[tuple[int, int, int], list[tuple[int, int]]] = {}
+        start = len(b.cost)
+        b.family("free: release a buffer after its last touch in the stage unless it is kept")
+        for m in range(p.n_memories):
+            if not self.devices_of[m]:
+                continue
+            for t in range(n):
+                for i in range(t + 1):
+                    positions = [i] + [u for u in users[i] if u <= t]
+                    touch = [self._arrive(m, t, i)] + [self._computed_in(m, t, u) for u in positions[1:]]
+                    for a, j in enumerate(positions):
+                        f = b.col(0.0, integral=False)
+                        frees.setdefault((m, t, j), []).append((i, f))
+                        self.free_meta.append((f, m, t, i, j))
+                        b.row([(f, 1.0)] + [(c, -v) for c, v in touch[a]], -inf, 0.0)
+                        if t + 1 < n:
+                            b.row([(f, 1.0), (int(self.S[m, t + 1, i]), 1.0)], -inf, 1.0)
+                        for later in touch[a + 1:]:
+                            b.row([(f, 1.0), *later], -inf, 1.0)
+        kinds["FREE"] = (start, len(b.cost))
+        start = len(b.cost)
+        b.family("memory: bytes in use per memory and position, within budget minus static")
+        for m in range(p.n_memories):
+            if not self.devices_of[m]:
+                continue
+            room = math.floor((p.budgets_bytes[m] - p.static_bytes[m]) / self.unit)
+            for t in range(n):
+                previous = -1
+                for k in range(t + 1):
+                    u = b.col(0.0, upper=float(room), integral=False)
+                    self.U[m, t, k] = u
+                    terms = [(u, 1.0)] + [(c, -self.size[k] * v) for c, v in self._arrive(m, t, k)]
+                    if k == 0:
+                        terms += [(int(self.S[m, t, i]), -float(self.size[i])) for i in range(t)]
+                    else:
+                        terms.append((previous, -1.0))
+                        terms += [(f, float(self.size[i])) for i, f in frees.get((m, t, k - 1), [])]
+                    b.row(terms, 0.0, 0.0)
+                    previous = u
+        kinds["U"] = (start, len(b.cost))
+
+    def _storage_rows(self) -> None:
+        p, b, inf = self.p, self.b, math.inf
+        b.family("storage: pages held in a storage memory within its budget")
+        for m in range(p.n_memories):
+            if self.devices_of[m]:
+                continue
+            room = math.floor((p.budgets_bytes[m] - p.static_bytes[m]) / self.unit)
+            for t in range(self.n):
+                terms = [(c, float(self.size[i])) for i in range(t + 1) for c, _ in self._arrive(m, t, i)]
+                terms += [(int(self.S[m, t, i]), float(self.size[i])) for i in range(t)]
+                if terms:
+                    b.row(terms, -inf, float(room))
+
+    def _time_limit_row(self) -> None:
+        p, b = self.p, self.b
+        if p.objective is not Objective.ENERGY or p.time_limit_s is None:
+            return
+        b.family("time limit: serial time of computes and copies (paging included)")
+        terms: list[tuple[int, float]] = []
+        for (d, t, i) in zip(*np.nonzero(self.R >= 0), strict=True):
+            terms.append((int(self.R[d, t, i]), float(p.costs.compute_time_s[i, d])))
+        for (link, t, i) in zip(*np.nonzero(self.X >= 0), strict=True):
+            terms.append((int(self.X[link, t, i]), float(p.costs.copy_time_s[link, i])))
+        b.row(terms, -math.inf, float(p.time_limit_s))

@@ -1,0 +1,1 @@
+"""Fast exact rematerialization at the scale of real networks (tightened stage model, warm starts, bounds)."""

@@ -1,0 +1,74 @@
+"""The main window: layout persistence, recent files, drag and drop, exports read back, error dialogs."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+from PySide6 import QtCore, QtGui
+
+from core.export import read_schedule_json
+from core.simulate import simulate
+from gui.main_window import MainWindow
+
+
+def test_dock_layout_and_recent_files_persist(qtbot, window, tmp_path):
+    window.docks["properties"].hide()
+    window.close()
+    settings = QtCore.QSettings(str(tmp_path / "settings.ini"), QtCore.QSettings.Format.IniFormat)
+    again = MainWindow(window.session, dialogs=window.dialogs, settings=settings)
+    qtbot.addWidget(again)
+    again.show()
+    assert not again.docks["properties"].isVisible()
+    assert again.recent_files() == [str(tmp_path / "model.json")]
+    assert [a.text() for a in again.recent_menu.actions()] == [str(tmp_path / "model.json")]
+
+
+def test_dropping_a_model_file_opens_it(qtbot, window, tmp_path):
+    data = QtCore.QMimeData()
+    data.setUrls([QtCore.QUrl.fromLocalFile(str(tmp_path / "dropped.json"))])
+    event = QtGui.QDropEvent(QtCore.QPointF(10, 10), QtCore.Qt.DropAction.CopyAction, data,
+                             QtCore.Qt.MouseButton.NoButton, QtCore.Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(window.session.model_changed, timeout=10_000):
+        window.dropEvent(event)
+    assert window.session.model_path.name == "dropped.json"
+
+
+def test_corrupt_model_shows_a_dialog_and_keeps_the_graph(qtbot, window, tmp_path):
+    boxes = len(window.graph_view.items)
+    with qtbot.waitSignal(window.session.error, timeout=10_000):
+        window.open_model(tmp_path / "corrupt.onnx")
+    kind, title, text = window.dialogs.messages[-1]
+    assert (kind, title) == ("error", "Cannot open model") and "corrupt.onnx" in text
+    assert len(window.graph_view.items) == boxes and window.session.model_path.name == "model.json"
+
+
+def test_export_without_a_schedule_explains_what_to_do(window, tmp_path):
+    assert not window.export("csv", tmp_path / "x.csv")
+    assert "run a solver first" in window.dialogs.messages[-1][2]
+
+
+def test_exports_of_a_solve_read_back(solved_window, tmp_path):
+    window = solved_window
+    record = window.session.record
+    paths = {kind: tmp_path / name for kind, name in (
+        ("schedule", "s.json"), ("perfetto", "t.json"), ("csv", "s.csv"))}
+    for kind, path in paths.items():
+        assert window.export(kind, path), window.dialogs.messages
+    problem, schedule, meta = read_schedule_json(paths["schedule"])
+    assert schedule == record.result.schedule and meta["solver"] == record.result.solver
+    assert simulate(problem, schedule).serial_time_s == record.result.trace.serial_time_s
+    events = json.loads(paths["perfetto"].read_text())["traceEvents"]
+    assert sum(e.get("ph") == "X" for e in events) == window.timeline.bar_count
+    with paths["csv"].open() as fh:
+        assert len(list(csv.DictReader(fh))) == len(record.result.schedule.steps)
+    for which in ("graph", "timeline"):
+        png, svg = tmp_path / f"{which}.png", tmp_path / f"{which}.svg"
+        assert window.export(which, png) and window.export(which, svg)
+        assert QtGui.QImage(str(png)).width() > 100
+        assert svg.read_text().lstrip().startswith("<?xml") and "<svg" in svg.read_text()
+
+
+def test_about_box_does_not_block(window):
+    window.about()
+    assert window.dialogs.messages[-1][1] == "About Remat Studio"

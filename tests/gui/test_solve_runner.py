@@ -1,0 +1,92 @@
+"""The solve runner: progress arrives, cancel works, a crashing or raising solver becomes an error signal."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6 import QtCore
+
+from gui.solve_runner import SolveRunner
+from solvers import SolveOptions, SolveStatus
+from tests.gui import child_targets
+
+TIMEOUT_MS = 60_000
+
+
+def test_progress_then_result(qtbot, problem):
+    runner = SolveRunner(target=child_targets.plain_target)
+    progress = []
+    runner.progress.connect(progress.append)
+    with qtbot.waitSignal(runner.finished, timeout=TIMEOUT_MS) as done:
+        runner.start("plain", problem, SolveOptions())
+    result = done.args[0]
+    assert result.status is SolveStatus.FEASIBLE
+    assert result.trace.ok and result.trace.compute_count == len(problem.graph.nodes)
+    assert [p.incumbent for p in progress] == [10.0, 9.0, 8.0]
+    assert not runner.is_running
+    assert runner.process.exitcode == 0
+
+
+def test_cancel_reaches_the_solver(qtbot, problem):
+    runner = SolveRunner(target=child_targets.until_cancelled_target)
+    with qtbot.waitSignal(runner.progress, timeout=TIMEOUT_MS):
+        runner.start("slow", problem, SolveOptions())
+    with qtbot.waitSignal(runner.finished, timeout=TIMEOUT_MS) as done:
+        runner.cancel()
+    assert done.args[0].status is SolveStatus.CANCELLED
+    assert done.args[0].message == "stopped on request"
+
+
+def test_cancel_terminates_a_solver_that_ignores_it(qtbot, problem):
+    runner = SolveRunner(target=child_targets.ignores_cancel_target, cancel_grace_s=0.3)
+    with qtbot.waitSignal(runner.progress, timeout=TIMEOUT_MS):
+        runner.start("stubborn", problem, SolveOptions())
+    with qtbot.waitSignal(runner.finished, timeout=TIMEOUT_MS) as done:
+        runner.cancel()
+    assert done.args[0].status is SolveStatus.CANCELLED
+    assert not runner.process.is_alive()
+
+
+def test_crashing_child_is_an_error_signal(qtbot, problem):
+    runner = SolveRunner(target=child_targets.crash_target)
+    with qtbot.waitSignal(runner.failed, timeout=TIMEOUT_MS) as failed:
+        runner.start("crash", problem, SolveOptions())
+    assert "exit code 3" in failed.args[0]
+    assert not runner.is_running
+
+
+def test_raising_solver_is_an_error_signal(qtbot):
+    """The real child entry point: ``solvers.run`` raises on a problem that is not one."""
+    runner = SolveRunner()
+    with qtbot.waitSignal(runner.failed, timeout=TIMEOUT_MS) as failed:
+        runner.start("no-remat", None, SolveOptions())
+    assert "failed" in failed.args[0]
+
+
+def test_second_start_while_running_is_refused(qtbot, problem):
+    runner = SolveRunner(target=child_targets.until_cancelled_target, cancel_grace_s=0.5)
+    with qtbot.waitSignal(runner.progress, timeout=TIMEOUT_MS):
+        runner.start("slow", problem, SolveOptions())
+    with pytest.raises(RuntimeError):
+        runner.start("slow", problem, SolveOptions())
+    with qtbot.waitSignal(runner.finished, timeout=TIMEOUT_MS):
+        runner.cancel()
+
+
+@pytest.mark.slow
+def test_gui_thread_keeps_serving_timers_during_a_solve(qtbot, problem):
+    """Count 20 ms timer ticks while a child burns its own GIL for ~2.5 s: at least 70 % arrive."""
+    runner = SolveRunner(target=child_targets.busy_target)
+    ticks = []
+    timer = QtCore.QTimer()
+    timer.setInterval(20)
+    timer.timeout.connect(lambda: ticks.append(QtCore.QDateTime.currentMSecsSinceEpoch()))
+    with qtbot.waitSignal(runner.progress, timeout=TIMEOUT_MS):
+        runner.start("busy", problem, SolveOptions())
+    timer.start()
+    with qtbot.waitSignal(runner.finished, timeout=TIMEOUT_MS):
+        pass
+    timer.stop()
+    span_ms = ticks[-1] - ticks[0]
+    expected = span_ms / 20
+    assert span_ms > 1500
+    assert len(ticks) >= 0.7 * expected, f"{len(ticks)} ticks of {expected:.0f} expected"

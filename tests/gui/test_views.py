@@ -1,0 +1,120 @@
+"""Each view rendering a session: graph, properties, timeline, solver panel, system editor."""
+
+from __future__ import annotations
+
+from PySide6 import QtCore
+
+from core.trace import StepRole
+from gui.graph_items import NodeItem
+from solvers import Progress
+
+
+def test_graph_view_draws_every_box_and_selects_from_the_scene(qtbot, window):
+    view, session = window.graph_view, window.session
+    assert len(view.items) == len(session.graph.nodes)
+    with qtbot.waitSignal(session.selection_changed) as selected:
+        view.items[4].setSelected(True)
+    assert selected.args == [4]
+    assert "Conv" in [row[1] for row in window.properties.rows(4)] or window.properties.table.rowCount() > 5
+
+
+def test_selection_from_the_session_selects_the_box_and_draws_saved_edges(window):
+    view, session = window.graph_view, window.session
+    session.select_node(2)
+    assert [i.node.key for i in view.scene.selectedItems() if isinstance(i, NodeItem)] == [2]
+    assert not view._paths["saved"].path().isEmpty()
+
+
+def test_search_by_op_type_name_and_shape(window):
+    view = window.graph_view
+    view.search.setText("relu")
+    assert view.match_label.text() == f"{sum('relu' in n.name for n in window.session.graph.nodes)} found"
+    view.search.setText("block3.conv1")
+    assert window.session.graph.nodes[window.session.selected].name.startswith("block3.conv1")
+    view.search.setText("8x125")
+    assert view.match_label.text() == f"{len(window.session.graph.nodes)} found"  # every node is 8x125
+    view.search.setText("")
+    assert not any(i.matched for i in view.items)
+
+
+def test_collapse_by_module_scope(qtbot, window):
+    view = window.graph_view
+    with qtbot.waitSignal(view.layout_ready, timeout=20_000):
+        view.depth.setValue(1)
+        view.collapse.setChecked(True)
+    assert len(view.items) < len(window.session.graph.nodes) / 2
+    assert view.layout.collapsed
+
+
+def test_timeline_bars_match_the_trace_and_clicks_select_nodes(solved_window):
+    timeline, session = solved_window.timeline, solved_window.session
+    trace = session.record.result.trace
+    assert timeline.bar_count == sum(t.role is not StepRole.FREE for t in trace.timings) > 0
+    assert StepRole.COMPUTE in timeline.bar_items
+    step = next(i for i, t in enumerate(trace.timings) if t.role is StepRole.COMPUTE and t.node == 5)
+    timing = trace.timings[step]
+    vb = timeline.lanes_plot.getViewBox()
+    timeline.lanes_plot.setXRange(timing.start_s, timing.end_s, padding=0.2)
+    point = vb.mapViewToScene(QtCore.QPointF((timing.start_s + timing.end_s) / 2, timeline.lanes.index(timing.lane)))
+    assert timeline.step_at(point) == step
+    assert "compute on" in timeline.describe(step)
+    session.select_node(trace.timings[step].node)
+    assert len(timeline.highlight.opts["x0"]) >= 1
+    assert "serial time" in timeline.summary.text() and "peak ram" in timeline.summary.text()
+
+
+def test_graph_recolours_by_device_after_a_solve(solved_window):
+    view = solved_window.graph_view
+    assert view.colour_mode.currentIndex() == 1  # two devices: colour by device
+    assert "cpu" in view.legend.text()
+    view.colour_mode.setCurrentIndex(2)
+    assert "recomputed" in view.legend.text()
+
+
+def test_solver_panel_greys_out_unavailable_solvers_and_plots_progress(window):
+    import solvers
+
+    panel = window.solver_panel
+    model = panel.solver.model()
+    for row, info in enumerate(solvers.solvers()):
+        assert model.item(row).isEnabled() == info.availability()[0]
+    window.session.solve_started.emit("x")
+    window.session.solve_progress.emit(Progress(elapsed_s=0.5, incumbent=3.0, bound=1.0, gap=0.66))
+    window.session.solve_progress.emit(Progress(elapsed_s=1.0, incumbent=2.0, bound=1.5, gap=0.25))
+    xs, ys = panel.incumbent_curve.getData()
+    assert list(xs) == [0.5, 1.0] and list(ys) == [3.0, 2.0]
+    assert "gap 25.00 %" in panel.status.text()
+
+
+def test_system_editor_typed_budget_and_slider_drag_are_one_undo_step_each(window):
+    editor, session = window.system_editor, window.session
+    card = next(c for c in editor.cards if c.memory_name == "ram")
+    card.budget.edit.setText("300MiB")
+    card.budget.edit.editingFinished.emit()
+    assert session.budgets["ram"] == 300 * 2**20
+    before = session.undo_stack.count()
+    card.budget.slider.sliderPressed.emit()
+    for value in (100, 200, 300):
+        card.budget.slider.setValue(value)
+    card.budget.slider.sliderReleased.emit()
+    assert session.undo_stack.count() == before + 1
+    session.undo_stack.undo()
+    assert session.budgets["ram"] == 300 * 2**20
+    card.budget.edit.setText("lots")
+    card.budget.edit.editingFinished.emit()
+    assert session.budgets["ram"] == 300 * 2**20 and "border" in card.budget.edit.styleSheet()
+
+
+def test_system_editor_links_and_removal_are_undoable(window):
+    editor, session = window.system_editor, window.session
+    links_before = len(session.system.links)
+    editor.links.src.setCurrentText("vram")
+    editor.links.dst.setCurrentText("disk")
+    editor.links.add_link()
+    assert len(session.system.links) == links_before + 2
+    card = next(c for c in editor.cards if c.memory_name == "disk")
+    editor.edit(__import__("gui.system_edit", fromlist=["x"]).remove_memory(session.system, "disk"), "rm")
+    assert "disk" not in [m.name for m in session.system.memories] and card not in editor.cards
+    session.undo_stack.undo()
+    session.undo_stack.undo()
+    assert len(session.system.links) == links_before and len(editor.cards) == 3
