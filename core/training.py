@@ -151,7 +151,8 @@ def _pending(op: Operator, needs_grad: list[bool]) -> _Pending:
     if rule.reads_output:
         saved.append(op.id)
     factor = rule.flops_factor if grad_inputs else rule.weight_only_factor or rule.flops_factor
-    return _Pending(op=op, saved=tuple(dict.fromkeys(saved)), grad_inputs=grad_inputs, flops=factor * op.flops, known=rule.known and not op.opaque)
+    return _Pending(op=op, saved=tuple(dict.fromkeys(saved)), grad_inputs=grad_inputs,
+                    flops=factor * op.flops, known=rule.known and not op.opaque)
 
 
 def _backward_node(item: _Pending, node_id: int, deps: tuple[int, ...], nodes: list[TrainingNode]) -> TrainingNode:
