@@ -80,7 +80,7 @@ def cmd_solvers(args: argparse.Namespace) -> int:
 
 
 def cmd_solve(args: argparse.Namespace) -> int:
-    from core.commands import SolveRequest, build_problem_for_request, solve_report
+    from core.requests import SolveRequest, build_problem_for_request, solve_report
 
     request = SolveRequest(
         model=args.model, dims=_parse_dims(args.dim), optimizer=args.optimizer, system=args.system,
@@ -100,7 +100,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(report)
     else:
-        from core.commands import format_solve_report
+        from core.requests import format_solve_report
 
         print(format_solve_report(report))
     return 0 if result.status.value in ("OPTIMAL", "FEASIBLE") else 1
@@ -254,8 +254,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def cmd_gui(args: argparse.Namespace) -> int:
     try:
         from gui.app import run_app
-    except ImportError as exc:  # the window is optional at this stage of the project
-        raise RematError(f"the window cannot start: {exc}") from exc
+    except ImportError as exc:  # e.g. Qt's system libraries are missing on a server
+        raise RematError(f"the window cannot start: {exc}; the command-line subcommands still work") from exc
     return run_app(args.model, _parse_dims(args.dim))
 
 
@@ -283,7 +283,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--solver", default="greedy", help="solver name (see `main.py solvers`)")
     p.add_argument("--time-limit", type=float, default=60.0, metavar="S", help="solver time limit in seconds")
     p.add_argument("--gap", type=float, default=1e-6, help="stop at this relative optimality gap")
-    p.add_argument("--objective", default="time", choices=("time", "energy"))
+    p.add_argument("--objective", default=None, choices=("time", "energy"),
+                   help="minimize step time (default) or energy")
     p.add_argument("--time-ratio", type=float, default=None, metavar="R",
                    help="energy objective: allow R x the no-recomputation step time")
     p.add_argument("--compare-single", action="store_true",

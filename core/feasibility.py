@@ -1,0 +1,41 @@
+"""Budgets no schedule can meet, found without solving (FORMULATIONS.md section 6, trivial bounds).
+
+A node runs with its inputs and its output resident in the memory of the device that runs it, next
+to whatever static memory that memory holds. If no device memory has room for some node's working
+set, no schedule exists, whatever the solver: the window, the command line and every solver answer
+that at once, with the budget that would fit.
+"""
+
+from __future__ import annotations
+
+from core.graph import working_set_bytes
+from core.problem import SchedulingProblem
+from core.units import format_bytes
+
+
+def smallest_feasible_budget(problem: SchedulingProblem, memory: int) -> int:
+    """The least budget of ``memory`` under which any node could run there (static memory included)."""
+    largest = max((working_set_bytes(problem.graph, n.id) for n in problem.graph.nodes), default=0)
+    return problem.static_bytes[memory] + largest
+
+
+def infeasibility_reason(problem: SchedulingProblem) -> str | None:
+    """Why no schedule can fit ``problem``'s budgets, naming the budget that would fit; None if it may."""
+    for m in range(problem.n_memories):
+        if problem.static_bytes[m] > problem.budgets_bytes[m]:
+            return (f"the static memory (parameters, gradients, optimizer state, input batch) alone needs "
+                    f"{format_bytes(problem.static_bytes[m])} in memory {problem.memory_name(m)!r}, over its "
+                    f"budget of {format_bytes(problem.budgets_bytes[m])}; raise that budget")
+    if not problem.graph.nodes:
+        return None
+    # If the node with the largest working set fits in some device memory, every node does.
+    node = max(problem.graph.nodes, key=lambda n: working_set_bytes(problem.graph, n.id))
+    need = working_set_bytes(problem.graph, node.id)
+    compute = sorted(set(problem.device_memory))
+    if any(problem.static_bytes[m] + need <= problem.budgets_bytes[m] for m in compute):
+        return None
+    m = min(compute, key=lambda k: problem.static_bytes[k] + need - problem.budgets_bytes[k])
+    fits = smallest_feasible_budget(problem, m)
+    return (f"node {node.name!r} needs {format_bytes(need)} for its inputs and output at once, and no device "
+            f"memory has room for it: the smallest feasible budget of memory {problem.memory_name(m)!r} is "
+            f"{format_bytes(fits)} ({fits} bytes; its budget is {format_bytes(problem.budgets_bytes[m])})")
