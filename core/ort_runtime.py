@@ -6,9 +6,13 @@ stays the only module that imports ``onnx``.
 
 from __future__ import annotations
 
+import bisect
+import json
 import logging
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnxruntime as ort
@@ -83,3 +87,52 @@ def run_for_shapes(
             result[name] = (tuple(int(d) for d in value.shape), value.dtype.name)
     log.info("onnxruntime fallback measured %d tensor shapes", len(result))
     return result
+
+
+def profile_node_times(
+    model: bytes, runs: int, *, warmup: int = 1, shapes: Mapping[str, tuple[int, ...]] | None = None,
+) -> list[dict[str, float]]:
+    """Run ``model`` on zeros ``warmup + runs`` times with profiling on; per-node seconds of each run.
+
+    Returns one ``{onnx node name: seconds}`` per profiled run (warm-up runs dropped). A node that
+    runs several times in one run (the body of a Loop) is summed over that run. The profile file is
+    written to a temporary folder that is deleted before returning.
+    """
+    with tempfile.TemporaryDirectory(prefix="remat-profile-") as folder:
+        session = create_session(model, enable_profiling=True, profile_prefix=str(Path(folder) / "profile"))
+        feeds = zero_feeds(session, shapes)
+        try:
+            for _ in range(warmup + runs):
+                session.run(None, feeds)
+        except Exception as exc:  # onnxruntime raises its own Fail/RuntimeException types
+            raise RematError(f"onnxruntime could not run the model on zero inputs: {exc}") from exc
+        finally:
+            profile_file = Path(session.end_profiling())
+        events = json.loads(profile_file.read_text(encoding="utf-8"))
+        del session
+    return node_times_per_run(events)[warmup:]
+
+
+def node_times_per_run(events: list[dict[str, Any]]) -> list[dict[str, float]]:
+    """Split onnxruntime profile events into runs; per run, seconds per node name.
+
+    Kernel events are named ``<node>_kernel_time`` and carry ``ts``/``dur`` in microseconds; each
+    ``model_run`` session event spans one ``InferenceSession.run``.
+    """
+    spans = sorted((e["ts"], e["ts"] + e["dur"]) for e in events
+                   if e.get("cat") == "Session" and e.get("name") == "model_run")
+    starts = [start for start, _ in spans]
+    runs: list[dict[str, float]] = [{} for _ in spans]
+    for event in events:
+        name = event.get("name", "")
+        if event.get("cat") != "Node" or not name.endswith(_KERNEL_SUFFIX):
+            continue
+        index = bisect.bisect_right(starts, event["ts"]) - 1
+        if index < 0 or event["ts"] > spans[index][1]:
+            continue  # outside any run (session setup); nothing to attribute it to
+        node = name[: -len(_KERNEL_SUFFIX)]
+        runs[index][node] = runs[index].get(node, 0.0) + event["dur"] * 1e-6
+    return runs
+
+
+_KERNEL_SUFFIX = "_kernel_time"
