@@ -105,8 +105,8 @@ def calibrate_model(
 
     The file goes to ``out`` or beside the model (:func:`sidecar_path`), written atomically.
     """
-    from core.export.schedule_json import atomic_write_text
-    from core.system_io import describe_this_cpu
+    from core.host import describe_this_cpu
+    from core.jsonfile import atomic_write_text
 
     path = Path(path)
     if not path.is_file():

@@ -14,18 +14,14 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import platform
-import tempfile
-from dataclasses import dataclass, replace
-from functools import cache
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
 from core.errors import RematError
-from core.paths import DEVICES_DIR, SCHEMAS_DIR
+from core.host import describe_this_cpu, host_info
+from core.jsonfile import atomic_write_text, check_schema, read_json
+from core.paths import DEVICES_DIR
 from core.system import Device, Link, Memory, MemoryKind, System
 from core.units import format_bytes, parse_size
 
@@ -36,6 +32,7 @@ SYSTEM_VERSION = 1
 #: Presets in the order the window and ``main.py systems`` list them; the first is the default.
 CURATED_ORDER = ("desktop", "gpu-server", "jetson-orin", "raspberry-pi4", "cortex-m", "this-cpu")
 THIS_CPU = "this-cpu"
+SCHEMA = "system.schema.json"
 
 
 # ---------------------------------------------------------------------------------------------- presets
@@ -61,7 +58,7 @@ def load_system(name_or_path: str | Path) -> System:
         or a file that breaks the format (the message names the file and the field).
     """
     path = _resolve(name_or_path)
-    system = system_from_dict(_read_json(path), str(path))
+    system = system_from_dict(read_json(path, "system file"), str(path))
     if path.resolve() == (DEVICES_DIR / f"{THIS_CPU}.json").resolve():
         system = _fill_from_host(system)
     return system
@@ -81,44 +78,7 @@ def _resolve(name_or_path: str | Path) -> Path:
                      f"the presets: {', '.join(list_presets())}")
 
 
-def _read_json(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RematError(f"{path}: cannot read the system file: {exc}") from exc
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise RematError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
-                         "fix the file or save the system again from the window") from exc
-
-
 # ---------------------------------------------------------------------------------------------- reading
-
-
-@cache
-def _validator() -> jsonschema.protocols.Validator:
-    schema = json.loads((SCHEMAS_DIR / "system.schema.json").read_text(encoding="utf-8"))
-    cls = jsonschema.validators.validator_for(schema)
-    return cls(schema)
-
-
-def _field(path: Any) -> str:
-    return "/".join(str(part) for part in path) or "(top level)"
-
-
-def _explain(error: jsonschema.ValidationError) -> str:
-    """The schema's complaint in the words of the file: sizes, rates and positive figures."""
-    field = str(error.absolute_path[-1]) if error.absolute_path else ""
-    if error.validator == "exclusiveMinimum":
-        return f"{error.instance!r} must be greater than {error.validator_value}"
-    if error.validator == "minimum":
-        return f"{error.instance!r} must be at least {error.validator_value}"
-    if error.validator == "pattern" and field.endswith("_bytes_s"):
-        return f"{error.instance!r} is not a rate; write bytes per second or a rate such as \"25GB/s\""
-    if error.validator == "pattern" and field.endswith("_bytes"):
-        return f"{error.instance!r} is not a size; write bytes or a size such as \"24GiB\""
-    return str(error.message)
 
 
 def system_from_dict(doc: Any, where: str) -> System:
@@ -129,10 +89,7 @@ def system_from_dict(doc: Any, where: str) -> System:
     devices and links must name existing memories, devices compute out of device memories, budgets
     fit in their capacity.
     """
-    error = jsonschema.exceptions.best_match(_validator().iter_errors(doc))
-    if error is not None:
-        raise RematError(f"{where}: field {_field(error.absolute_path)}: {_explain(error)}; "
-                         "see resources/schemas/system.schema.json for the format")
+    check_schema(doc, SCHEMA, where, "see resources/schemas/system.schema.json for the format")
     memories = tuple(_memory(m, f"{where}: field memories/{i}") for i, m in enumerate(doc["memories"]))
     _check_unique([m.name for m in memories], where, "memories")
     kinds = {m.name: m.kind for m in memories}
@@ -241,74 +198,10 @@ def save_system(system: System, path: str | Path) -> None:
     """Write ``system`` to ``path`` atomically (temporary file in the same folder, then ``os.replace``)."""
     if not isinstance(system, System):
         raise TypeError(f"save_system(system, path) takes the System first, got {type(system).__name__}")
-    target = Path(path)
-    text = json.dumps(system_to_dict(system), indent=2) + "\n"
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    except OSError as exc:
-        raise RematError(f"cannot write {target}: {exc.strerror or exc}; check that the folder exists") from exc
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, target)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise RematError(f"cannot write {target}: {exc.strerror or exc}") from exc
+    atomic_write_text(path, json.dumps(system_to_dict(system), indent=2) + "\n")
 
 
 # ---------------------------------------------------------------------------------------------- this machine
-
-
-@dataclass(frozen=True)
-class HostInfo:
-    """What can be read about this machine without running anything."""
-
-    cpu_model: str
-    cpu_count: int
-    ram_bytes: int | None
-
-
-def host_info() -> HostInfo:
-    """CPU model, usable CPU count and RAM of this machine (cgroup limit included where set)."""
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return HostInfo(cpu_model=_cpu_model(), cpu_count=max(1, cpus), ram_bytes=_ram_bytes())
-
-
-def describe_this_cpu() -> str:
-    """One line such as ``"AMD EPYC, 2 CPUs, 23.54 GiB RAM"`` for reports and calibration files."""
-    info = host_info()
-    ram = "" if info.ram_bytes is None else f", {format_bytes(info.ram_bytes)} RAM"
-    return f"{info.cpu_model}, {info.cpu_count} CPU{'s' if info.cpu_count != 1 else ''}{ram}"
-
-
-def _cpu_model() -> str:
-    try:
-        lines = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        lines = []
-    # x86 writes "model name"; Arm boards write "Model" (Raspberry Pi) or only "Hardware".
-    for key in ("model name", "Model", "Hardware"):
-        for line in lines:
-            name, sep, value = line.partition(":")
-            if sep and name.strip() == key and value.strip():
-                return value.strip()
-    return platform.processor() or platform.machine() or "unknown CPU"
-
-
-def _ram_bytes() -> int | None:
-    try:
-        total: int | None = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, ValueError, OSError):
-        total = None
-    # In a container the cgroup limit, not the host's RAM, is what a process can use.
-    for limit_file in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
-        try:
-            text = Path(limit_file).read_text(encoding="utf-8").strip()
-        except OSError:
-            continue
-        if text.isdigit() and int(text) > 0:
-            total = int(text) if total is None else min(total, int(text))
-    return total
 
 
 def _fill_from_host(system: System) -> System:

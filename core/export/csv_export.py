@@ -6,7 +6,7 @@ import csv
 import io
 import os
 
-from core.export.schedule_json import atomic_write_text
+from core.jsonfile import atomic_write_text
 from core.problem import SchedulingProblem
 from core.schedule import Compute, Copy
 from core.trace import Trace

@@ -17,7 +17,7 @@ import json
 import os
 from typing import Any
 
-from core.export.schedule_json import atomic_write_text
+from core.jsonfile import atomic_write_text
 from core.problem import SchedulingProblem
 from core.schedule import Compute, Copy
 from core.trace import StepRole, Trace

@@ -17,14 +17,13 @@ Nothing here imports torch: the generated helper (``resources/templates/remat_pl
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import RematError
 from core.graph import NodeKind, TrainingGraph
+from core.jsonfile import atomic_write_text
 from core.paths import TEMPLATES_DIR
 from core.problem import SchedulingProblem
 from core.trace import StepRole, Trace
@@ -167,12 +166,7 @@ def build_plan(problem: SchedulingProblem, trace: Trace, *, model: str = "", mod
 
 def write_plan(path: Path, plan: dict) -> None:
     """Write ``plan`` atomically (a crash never leaves half a file)."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(plan, fh, indent=2)
-        fh.write("\n")
-    os.replace(tmp, path)
+    atomic_write_text(path, json.dumps(plan, indent=2) + "\n")
 
 
 def write_helper(path: Path) -> None:

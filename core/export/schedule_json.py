@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ import numpy as np
 
 from core.errors import RematError
 from core.export.problem_json import problem_document, problem_from_document
+from core.jsonfile import atomic_write_text
 from core.metrics import trace_metrics
 from core.paths import SCHEMAS_DIR
 from core.problem import SchedulingProblem
@@ -35,26 +35,6 @@ SCHEMA_PATH = SCHEMAS_DIR / "schedule.schema.json"
 
 
 # ---------------------------------------------------------------------------------------------- writing
-
-
-def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and ``os.replace``.
-
-    A reader never sees a half-written file, and a failed write leaves the old file in place.
-    Raises :class:`RematError` when the folder does not exist or cannot be written.
-    """
-    target = Path(path)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
-    except OSError as exc:
-        raise RematError(f"cannot write {target}: {exc.strerror or exc}; check that the folder exists") from exc
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.replace(tmp, target)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise RematError(f"cannot write {target}: {exc.strerror or exc}") from exc
 
 
 def _plain(value: Any) -> Any:

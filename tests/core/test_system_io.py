@@ -13,12 +13,11 @@ import pytest
 
 from cli import main
 from core.errors import RematError
+from core.host import describe_this_cpu, host_info
 from core.paths import DEVICES_DIR, SCHEMAS_DIR
 from core.system import Device, Memory, MemoryKind, System
 from core.system_io import (
     CURATED_ORDER,
-    describe_this_cpu,
-    host_info,
     list_presets,
     load_system,
     save_system,
@@ -121,7 +120,7 @@ def test_missing_file_is_named(tmp_path: Path) -> None:
 def test_not_json_names_the_file_and_line(tmp_path: Path) -> None:
     path = tmp_path / "broken.json"
     path.write_text('{"format": "remat-studio.system",\n  oops}', encoding="utf-8")
-    with pytest.raises(RematError, match=r"broken\.json: not valid JSON \(line 2"):
+    with pytest.raises(RematError, match=r"broken\.json is not valid JSON: .* at line 2"):
         load_system(path)
 
 
