@@ -8,6 +8,7 @@ inside the event, ``getPrimalbound`` still reports the previous one), and a canc
 
 from __future__ import annotations
 
+import contextlib
 import threading
 
 import numpy as np
@@ -121,10 +122,9 @@ def _optimize(model: Model, cancel: CancelToken | None) -> bool:
         stopped.set()
         # SCIP ignores an interrupt that arrives before it starts solving: repeat until it stops.
         while True:
-            try:
+            # Not yet in a stage that accepts interrupts: try again shortly.
+            with contextlib.suppress(Exception):
                 model.interruptSolve()
-            except Exception:  # not yet in a stage that accepts interrupts: try again shortly
-                pass
             if done.wait(CANCEL_POLL_S):
                 return
 

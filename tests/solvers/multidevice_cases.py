@@ -80,7 +80,7 @@ def chain_graph(sizes: list[int], costs: dict[str, list[float]], name: str = "ch
     """A forward chain, a loss and the mirrored backward chain; per-device costs by device name."""
     n = len(sizes)
     deps: list[tuple[int, ...]] = [(i - 1,) if i else () for i in range(n)]
-    all_sizes = list(sizes) + [sizes[-1]]
+    all_sizes = [*sizes, sizes[-1]]
     deps.append((n - 1,))
     prev = n
     for i in reversed(range(n)):
