@@ -8,6 +8,7 @@ measures when it runs the same file on zeros.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -82,6 +83,18 @@ def test_shapes_match_onnxruntime(exports: dict, name: str) -> None:
     for op in graph.operators:
         for tensor in op.outputs:
             assert measured[tensor.name][0] == tensor.shape, (op.name, tensor.name)
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_inspect_json_on_every_export(exports: dict, name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from cli import main
+
+    path, torch_params = exports[name]
+    assert main(["inspect", str(path), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["param_count"] == torch_params and report["unknown_op_types"] == []
+    assert report["data_path_op_count"] < report["training_node_count"] <= 2 * report["data_path_op_count"] + 1
+    assert report["min_feasible_budget_bytes"] <= report["no_recompute_peak_bytes"]
 
 
 def test_module_scopes_resolve_against_named_modules(exports: dict) -> None:
