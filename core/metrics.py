@@ -31,7 +31,7 @@ def trace_metrics(problem: SchedulingProblem, trace: Trace) -> dict[str, object]
         ``serial_time_s`` (sum of step durations), ``makespan_s`` (overlapped timeline),
         ``energy_j`` (steps plus idle power), ``dynamic_energy_j`` (steps only),
         ``peak_bytes`` and ``budget_bytes`` (dicts keyed by memory name, static memory included),
-        ``compute_count``, ``recompute_count``, ``copy_count``, ``page_count``,
+        ``compute_count``, ``recompute_count``, ``copy_count``, ``page_count``, ``remote_read_count``,
         ``recompute_overhead`` (see :func:`recompute_overhead`), ``step_count`` and
         ``violation_count``. Plain Python numbers only, so the dict goes into JSON as it is.
     """
@@ -47,6 +47,7 @@ def trace_metrics(problem: SchedulingProblem, trace: Trace) -> dict[str, object]
         "recompute_count": int(trace.recompute_count),
         "copy_count": int(trace.copy_count),
         "page_count": int(trace.page_count),
+        "remote_read_count": len(trace.remote_reads),
         "recompute_overhead": float(recompute_overhead(trace)),
         "step_count": len(trace.schedule.steps),
         "violation_count": len(trace.violations),

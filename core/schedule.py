@@ -12,10 +12,15 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Compute:
-    """Run node ``node`` on device ``device``; its output is allocated in that device's memory."""
+    """Run node ``node`` on device ``device``; its output is allocated in that device's memory.
+
+    ``remote`` lists the inputs read over a direct-access link instead of from the device's own
+    memory, as ``(input node, memory it is resident in)`` pairs (see :class:`core.system.Link`).
+    """
 
     node: int
     device: int
+    remote: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ class _State:
     serial_s: float = 0.0
     violations: list[Violation] = field(default_factory=list)
     violation_count: int = 0
+    remote_reads: list[StepTiming] = field(default_factory=list)
 
     def violate(self, kind: str, step: int | None, node: int | None, memory: int | None, msg: str) -> None:
         self.violation_count += 1
@@ -118,9 +119,17 @@ def _compute(state: _State, index: int, step: Compute) -> StepTiming:
         state.violate("bad_index", index, node, None, f"step {index}: no device {step.device} in the system")
         return StepTiming(index, StepRole.COMPUTE, node, "?", 0.0, 0.0, state.serial_s, 0.0, 0.0)
     memory = problem.device_memory[step.device]
+    remote = dict(step.remote)
+    for dep in set(remote) - set(problem.graph.nodes[node].deps):
+        state.violate("bad_remote_read", index, node, None,
+                      f"step {index}: {_name(problem, node)!r} does not read {_name(problem, dep)!r}")
     start = state.device_free_s[step.device]
-    for dep in set(problem.graph.nodes[node].deps):
-        if dep not in state.resident[memory]:
+    read_s, read_j = 0.0, 0.0
+    for dep in dict.fromkeys(problem.graph.nodes[node].deps):
+        if dep in remote:
+            end, duration, energy = _remote_read(state, index, step, dep, remote[dep], state.serial_s + read_s)
+            start, read_s, read_j = max(start, end), read_s + duration, read_j + energy
+        elif dep not in state.resident[memory]:
             state.violate(
                 "input_not_resident", index, node, memory,
                 f"step {index}: {_name(problem, node)!r} on {problem.device_name(step.device)!r} reads "
@@ -142,15 +151,45 @@ def _compute(state: _State, index: int, step: Compute) -> StepTiming:
     energy = float(problem.costs.compute_energy_j[node, step.device])
     end = start + duration
     for dep in set(problem.graph.nodes[node].deps):
-        key = (dep, memory)
+        key = (dep, remote.get(dep, memory))
         state.last_read_s[key] = max(state.last_read_s.get(key, 0.0), end)
     state.device_free_s[step.device] = end
     state.device_busy_s[step.device] += duration
     state.ready_s[(node, memory)] = end
     timing = StepTiming(index, role, node, problem.device_name(step.device), start, end,
-                        state.serial_s, duration, energy)
-    state.serial_s += duration
+                        state.serial_s, duration + read_s, energy + read_j)
+    state.serial_s += duration + read_s
     return timing
+
+
+def _remote_read(state: _State, index: int, step: Compute, dep: int, src: int,
+                 serial_start_s: float) -> tuple[float, float, float]:
+    """Read input ``dep`` of ``step`` from memory ``src`` over a direct-access link.
+
+    Returns (when the read ends, its duration, its energy); a read that cannot happen is a violation
+    and costs nothing.
+    """
+    problem = state.problem
+    memory = problem.device_memory[step.device]
+    link = problem.link_index.get((src, memory)) if 0 <= src < problem.n_memories else None
+    if link is None or not problem.system.links[link].direct_access:
+        state.violate("no_direct_access", index, step.node, memory,
+                      f"step {index}: {_name(problem, step.node)!r} reads {_name(problem, dep)!r} remotely, but "
+                      f"no direct-access link leads from memory {src} to {problem.memory_name(memory)!r}")
+        return 0.0, 0.0, 0.0
+    if dep not in state.resident[src]:
+        state.violate("input_not_resident", index, step.node, src,
+                      f"step {index}: {_name(problem, step.node)!r} reads {_name(problem, dep)!r} from "
+                      f"{problem.memory_name(src)!r}, where it is not resident")
+        return 0.0, 0.0, 0.0
+    start = max(state.link_free_s[link], state.ready_s[(dep, src)])
+    duration = float(problem.costs.copy_time_s[link, dep])
+    energy = float(problem.costs.copy_energy_j[link, dep])
+    state.link_free_s[link] = start + duration
+    lane = f"{problem.memory_name(src)}->{problem.memory_name(memory)}"
+    state.remote_reads.append(StepTiming(index, StepRole.REMOTE_READ, dep, lane, start, start + duration,
+                                         serial_start_s, duration, energy))
+    return start + duration, duration, energy
 
 
 def _copy(state: _State, index: int, step: Copy) -> StepTiming:
@@ -216,7 +255,7 @@ def _free(state: _State, index: int, step: Free) -> StepTiming:
 
 def _finish(state: _State, schedule: Schedule, timings: list[StepTiming]) -> Trace:
     problem = state.problem
-    makespan = max((t.end_s for t in timings), default=0.0)
+    makespan = max((t.end_s for t in (*timings, *state.remote_reads)), default=0.0)
     dynamic = sum(t.energy_j for t in timings)
     idle = sum(
         device.idle_power_w * max(0.0, makespan - busy)
@@ -240,4 +279,5 @@ def _finish(state: _State, schedule: Schedule, timings: list[StepTiming]) -> Tra
         copy_count=roles.count(StepRole.COPY),
         page_count=roles.count(StepRole.PAGE_IN) + roles.count(StepRole.PAGE_OUT),
         violations=tuple(state.violations),
+        remote_reads=tuple(state.remote_reads),
     )

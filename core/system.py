@@ -51,13 +51,20 @@ class Device:
 
 @dataclass(frozen=True)
 class Link:
-    """A one-way path for copies from memory ``src`` to memory ``dst``."""
+    """A one-way path for copies from memory ``src`` to memory ``dst``.
+
+    With ``direct_access`` the devices computing out of ``dst`` may also read a buffer that lives
+    in ``src`` over the link without copying it into ``dst`` first (zero-copy access to pinned host
+    memory, peer access between GPUs): each such read costs one transfer and takes no room in
+    ``dst``. XEngine's model charges every cross-device input this way.
+    """
 
     src: str
     dst: str
     bandwidth_bytes_s: float
     latency_s: float = 0.0
     energy_per_byte_j: float = 0.0
+    direct_access: bool = False
 
 
 @dataclass(frozen=True)

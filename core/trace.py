@@ -18,6 +18,7 @@ class StepRole(StrEnum):
     COPY = "copy"  # between two compute memories
     PAGE_OUT = "page_out"  # into a storage memory
     PAGE_IN = "page_in"  # out of a storage memory
+    REMOTE_READ = "remote_read"  # an input read over a direct-access link by a compute
     FREE = "free"
 
 
@@ -25,9 +26,10 @@ class StepRole(StrEnum):
 class StepTiming:
     """When one step runs, on which lane, and what it is.
 
-    ``lane`` is a device name for computes, ``"src->dst"`` for copies, a memory name for frees.
-    ``start_s``/``end_s`` are in the overlapped timeline (each device and link a queue);
-    ``serial_start_s`` is the sum of the durations of all earlier steps.
+    ``lane`` is a device name for computes, ``"src->dst"`` for copies and remote reads, a memory
+    name for frees. ``start_s``/``end_s`` are in the overlapped timeline (each device and link a
+    queue); ``serial_start_s`` is the sum of the durations of all earlier steps. A compute's
+    ``duration_s`` and ``energy_j`` include its remote reads (listed in :attr:`Trace.remote_reads`).
     """
 
     index: int
@@ -73,6 +75,8 @@ class Trace:
     copy_count: int
     page_count: int
     violations: tuple[Violation, ...]
+    #: Inputs read over direct-access links, one timing each (``index`` is the reading compute's step).
+    remote_reads: tuple[StepTiming, ...] = ()
 
     @property
     def ok(self) -> bool:

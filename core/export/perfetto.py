@@ -31,6 +31,7 @@ ROLE_COLOURS = {
     StepRole.COPY: "rail_animation",
     StepRole.PAGE_OUT: "rail_load",
     StepRole.PAGE_IN: "rail_response",
+    StepRole.REMOTE_READ: "rail_idle",
 }
 _US_PER_S = 1e6
 
@@ -54,7 +55,7 @@ def _metadata_events(tracks: list[str]) -> list[dict[str, Any]]:
 
 def _step_events(problem: SchedulingProblem, trace: Trace, tids: dict[str, int]) -> list[dict[str, Any]]:
     events = []
-    for timing in trace.timings:
+    for timing in (*trace.timings, *trace.remote_reads):
         if timing.role is StepRole.FREE or timing.lane not in tids:
             continue  # frees take no time (they show in the counters); "?" lanes are broken steps
         node = problem.graph.nodes[timing.node]
@@ -65,11 +66,14 @@ def _step_events(problem: SchedulingProblem, trace: Trace, tids: dict[str, int])
         if isinstance(step, Copy):
             args["src"] = problem.memory_name(step.src)
             args["dst"] = problem.memory_name(step.dst)
+        elif timing.role is StepRole.REMOTE_READ:
+            args["reader"] = problem.graph.nodes[step.node].name
         elif isinstance(step, Compute):
             args["memory"] = problem.memory_name(problem.device_memory[step.device])
         events.append({
             "name": node.name, "cat": timing.role.value, "ph": "X",
-            "ts": timing.start_s * _US_PER_S, "dur": timing.duration_s * _US_PER_S,
+            # A compute's duration_s also counts its remote reads, which run on the link tracks.
+            "ts": timing.start_s * _US_PER_S, "dur": (timing.end_s - timing.start_s) * _US_PER_S,
             "pid": PID, "tid": tids[timing.lane], "cname": ROLE_COLOURS[timing.role], "args": args,
         })
     return events

@@ -61,8 +61,11 @@ def step_to_dict(problem: SchedulingProblem, step: Step) -> dict[str, object]:
     """One step as it appears in the file (devices and memories by name)."""
     name = problem.graph.nodes[step.node].name
     if isinstance(step, Compute):
-        return {"op": "compute", "node": step.node, "node_name": name,
-                "device": problem.device_name(step.device)}
+        entry: dict[str, object] = {"op": "compute", "node": step.node, "node_name": name,
+                                    "device": problem.device_name(step.device)}
+        if step.remote:
+            entry["remote"] = [[dep, problem.memory_name(src)] for dep, src in step.remote]
+        return entry
     if isinstance(step, Copy):
         return {"op": "copy", "node": step.node, "node_name": name,
                 "src": problem.memory_name(step.src), "dst": problem.memory_name(step.dst)}
@@ -234,7 +237,10 @@ def schedule_from_document(
             raise RematError(f"{where}: field {field}/node_name: {entry['node_name']!r} but node {node} "
                              f"is {expected!r}")
         if entry["op"] == "compute":
-            steps.append(Compute(node, _index(devices, entry["device"], where, f"{field}/device", "device")))
+            remote = tuple((int(dep), _index(memories, src, where, f"{field}/remote/{j}", "memory"))
+                           for j, (dep, src) in enumerate(entry.get("remote", ())))
+            steps.append(Compute(node, _index(devices, entry["device"], where, f"{field}/device", "device"),
+                                 remote))
         elif entry["op"] == "copy":
             src = _index(memories, entry["src"], where, f"{field}/src", "memory")
             steps.append(Copy(node, src, _index(memories, entry["dst"], where, f"{field}/dst", "memory")))

@@ -67,11 +67,26 @@ def two_device_case() -> Case:
     return problem, Schedule(steps)
 
 
+def remote_read_case() -> Case:
+    """The GPU reads f0 straight from host RAM over a direct-access link: no copy in its memory."""
+    import dataclasses
+
+    graph = make_graph([4 * 10**8, 5 * 10**8, 6 * 10**8], [(), (0,), (0, 1)], [0.5, 1.0, 1.5])
+    system = two_device_system()
+    links = tuple(dataclasses.replace(link, direct_access=True) if (link.src, link.dst) == ("ram", "vram")
+                  else link for link in system.links)
+    problem = build_problem(graph, dataclasses.replace(system, links=links), {"vram": 12 * 10**8})
+    steps = (Compute(0, 0), Compute(1, 1, ((0, 0),)), Compute(2, 1, ((0, 0),)), Free(0, 0), Free(1, 1),
+             Free(2, 1))
+    return problem, Schedule(steps)
+
+
 SCHEDULE_CASES: dict[str, Callable[[], Case]] = {
     "plain": plain_case,
     "recompute": recompute_case,
     "checkpointed_chain": checkpointed_chain_case,
     "two_devices": two_device_case,
+    "remote_read": remote_read_case,
 }
 
 

@@ -55,9 +55,18 @@ def replay(document: dict) -> Replay:
         node = step["node"]
         if step["op"] == "compute":
             device, memory = devices[step["device"]]
-            missing = [d for d in nodes[node]["deps"] if d not in resident[memory]]
+            remote = {dep: src for dep, src in step.get("remote", [])}
+            missing = [d for d in nodes[node]["deps"] if d not in remote and d not in resident[memory]]
             if missing:
                 out.errors.append(f"step {index}: inputs {missing} not in {memory}")
+            for dep, src in remote.items():
+                link = links.get((src, memory))
+                if link is None or not system["links"][link].get("direct_access", False):
+                    out.errors.append(f"step {index}: no direct-access link {src}->{memory}")
+                elif dep not in resident[src]:
+                    out.errors.append(f"step {index}: remote input {dep} not in {src}")
+                else:
+                    out.serial_time_s += costs["copy_time_s"][link][dep]
             out.counts["recompute" if node in computed else "compute"] += 1
             computed.add(node)
             out.serial_time_s += costs["compute_time_s"][node][device]

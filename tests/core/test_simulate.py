@@ -96,3 +96,41 @@ def test_chain_training_graph_plain_decode_is_valid() -> None:
     trace = simulate(problem, decode_stages(problem, *plain_stages(graph)))
     assert trace.ok
     assert trace.peak_bytes[0] == no_recompute_peak(graph)
+
+
+def _direct_access_problem(direct: bool = True):  # type: ignore[no-untyped-def]
+    import dataclasses
+
+    graph = make_graph([4 * 10**8, 5 * 10**8, 6 * 10**8], [(), (0,), (0, 1)], [0.5, 1.0, 1.5])
+    system = two_device_system()
+    links = tuple(dataclasses.replace(link, direct_access=direct and (link.src, link.dst) == ("ram", "vram"))
+                  for link in system.links)
+    return build_problem(graph, dataclasses.replace(system, links=links), {"vram": 12 * 10**8})
+
+
+def test_remote_reads_cost_a_transfer_each_and_take_no_room() -> None:
+    problem = _direct_access_problem()
+    steps = (Compute(0, 0), Compute(1, 1, ((0, 0),)), Compute(2, 1, ((0, 0),)))
+    trace = simulate(problem, Schedule(steps))
+    assert trace.ok, trace.violations
+    link = problem.link_index[(0, 1)]
+    transfer = problem.costs.copy_time_s[link, 0]  # 4e8 bytes at 1e10 B/s plus 10 us
+    assert transfer == pytest.approx(0.04001)
+    compute = problem.costs.compute_time_s
+    assert trace.serial_time_s == pytest.approx(compute[0, 0] + compute[1, 1] + compute[2, 1] + 2 * transfer)
+    assert [(t.lane, t.node, t.index) for t in trace.remote_reads] == [("ram->vram", 0, 1), ("ram->vram", 0, 2)]
+    assert trace.peak_bytes[1] == 11 * 10**8  # f1 and f2 on the GPU; f0 never enters its memory
+    # The second read waits for the link and the first compute; the compute waits for its read.
+    first, second = trace.remote_reads
+    assert second.start_s >= first.end_s and trace.timings[2].start_s >= second.end_s
+
+
+def test_remote_read_needs_a_direct_access_link_and_the_buffer_at_the_source() -> None:
+    plain = _direct_access_problem(direct=False)
+    trace = simulate(plain, Schedule((Compute(0, 0), Compute(1, 1, ((0, 0),)))))
+    assert [v.kind for v in trace.violations][:1] == ["no_direct_access"]
+    problem = _direct_access_problem()
+    trace = simulate(problem, Schedule((Compute(0, 0), Free(0, 0), Compute(1, 1, ((0, 0),)))))
+    assert "input_not_resident" in {v.kind for v in trace.violations}
+    trace = simulate(problem, Schedule((Compute(0, 0), Compute(1, 1, ((2, 0),)))))
+    assert "bad_remote_read" in {v.kind for v in trace.violations}
