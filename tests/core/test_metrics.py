@@ -25,7 +25,7 @@ def test_plain_schedule_figures() -> None:
         "serial_time_s": pytest.approx(7.0), "makespan_s": pytest.approx(7.0),
         "energy_j": pytest.approx(70.0), "dynamic_energy_j": pytest.approx(70.0),
         "peak_bytes": {"ram": 150}, "budget_bytes": {"ram": 10**12},
-        "compute_count": 7, "recompute_count": 0, "copy_count": 0, "page_count": 0,
+        "compute_count": 7, "recompute_count": 0, "copy_count": 0, "page_count": 0, "remote_read_count": 0,
         "recompute_overhead": 0.0, "step_count": len(schedule.steps), "violation_count": 0,
     }
 
