@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import RematError
-from core.export.schedule_json import atomic_write_text, check_document
+from core.export.schedule_json import check_document
+from core.jsonfile import atomic_write_text
 
 FORMAT = "remat-studio.project"
 VERSION = 1

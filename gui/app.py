@@ -18,15 +18,24 @@ def default_model() -> Path | None:
     return DEFAULT_SAMPLE_MODEL if DEFAULT_SAMPLE_MODEL.exists() else None
 
 
-def create_window(model_path: Path | None = None, dims: dict[str, int] | None = None):  # type: ignore[no-untyped-def]
-    """Build the session and the main window and start opening ``model_path`` (default: the sample)."""
+def create_window(model_path: Path | None = None, dims: dict[str, int] | None = None, *,
+                  recovery_path: Path | None = None, offer_recovery: bool = True, **window_args: object):  # type: ignore[no-untyped-def]
+    """Build the session, its autosave and the main window; then recover a crashed session's work
+    (if the user wants it) or open ``model_path`` (default: the bundled sample, or a project file)."""
+    from core.project import SUFFIX
+    from gui.autosave import Autosaver
     from gui.main_window import MainWindow
     from gui.session import Session
 
     session = Session()
-    window = MainWindow(session)
+    autosaver = Autosaver(session, recovery_path)
+    window = MainWindow(session, autosaver=autosaver, **window_args)  # type: ignore[arg-type]
+    if offer_recovery and window.files.offer_recovery():
+        return session, window
     path = Path(model_path) if model_path is not None else default_model()
-    if path is not None:
+    if path is not None and path.suffix.lower() == SUFFIX:
+        window.files.open_project(path)
+    elif path is not None:
         session.open_model(path, dims)
     return session, window
 

@@ -1,4 +1,4 @@
-"""Exports from the window: schedule JSON, Perfetto trace, CSV, and PNG/SVG pictures of a view.
+"""Exports from the window: schedule JSON, Perfetto trace, CSV, the PyTorch plan, and PNG/SVG pictures.
 
 SVG goes through :class:`QSvgGenerator` and ``scene.render()``: pyqtgraph's own SVG exporter fails on
 Qt >= 6.11 (ECOSYSTEM.md).
@@ -12,13 +12,17 @@ from PySide6 import QtCore, QtGui, QtSvg, QtWidgets
 
 from core.errors import RematError
 from core.export import write_csv, write_perfetto, write_schedule_json
-from gui.session import SolveRecord
+from gui.session_types import SolveRecord, record_meta
+
+#: Name of the helper module written beside a plan (``from remat_plan import apply_plan``).
+PLAN_HELPER = "remat_plan.py"
 
 #: Export kinds offered in the File menu: (key, menu text, file filter, default suffix).
 SCHEDULE_EXPORTS = (
     ("schedule", "Schedule JSON…", "Schedule (*.json)", ".schedule.json"),
     ("perfetto", "Perfetto trace…", "Trace (*.json)", ".trace.json"),
     ("csv", "Steps CSV…", "CSV (*.csv)", ".steps.csv"),
+    ("plan", "PyTorch plan…", "Plan (*.json)", ".plan.json"),
 )
 
 
@@ -28,16 +32,32 @@ def export_schedule(kind: str, path: str | Path, record: SolveRecord, *, model_p
     if result.schedule is None or result.trace is None:
         raise RematError("there is no schedule to export: run a solver first")
     if kind == "schedule":
-        meta = {"solver": result.solver, "status": result.status.value, "wall_s": float(result.wall_s),
-                "bound": result.bound, "gap": result.gap, "model": problem.graph.name,
-                "model_path": model_path, "writer": "remat-studio window"}
-        write_schedule_json(path, problem, result.schedule, result.trace, meta)
+        write_schedule_json(path, problem, result.schedule, result.trace, record_meta(record, model_path))
     elif kind == "perfetto":
         write_perfetto(path, problem, result.trace)
     elif kind == "csv":
         write_csv(path, problem, result.trace)
     else:
         raise ValueError(f"unknown export kind {kind!r}")
+
+
+def export_plan(path: str | Path, record: SolveRecord, *, model_path: str | None = None) -> list[Path]:
+    """Write the PyTorch plan of ``record`` to ``path`` and its helper module beside it.
+
+    The same :func:`core.export.pytorch_plan.build_plan` as ``main.py export-plan``, fed the record's
+    problem and simulator trace directly (a schedule JSON read back would give the same ones).
+    """
+    from core.export.pytorch_plan import build_plan, write_helper, write_plan
+
+    result = record.result
+    if result.schedule is None or result.trace is None:
+        raise RematError("there is no schedule to export: run a solver first")
+    path = Path(path)
+    plan = build_plan(record.problem, result.trace, model=record.problem.graph.name, model_file=model_path or "")
+    write_plan(path, plan)
+    helper = path.parent / PLAN_HELPER
+    write_helper(helper)
+    return [path, helper]
 
 
 def save_scene_picture(scene: QtWidgets.QGraphicsScene, path: str | Path, source: QtCore.QRectF | None = None,

@@ -15,9 +15,16 @@ LABEL_LOD = 0.45
 
 
 class NodeItem(QtWidgets.QGraphicsItem):
-    """A box of the graph, painted with level of detail: text only when large enough to read."""
+    """A box of the graph, painted with level of detail: text only when large enough to read.
+
+    Two lines: the op type over the module path (see :func:`gui.graph_layout.box_text`); the full
+    name is in the tooltip and the properties panel.
+    """
 
     _RECT = QtCore.QRectF(-NODE_WIDTH / 2, -NODE_HEIGHT / 2, NODE_WIDTH, NODE_HEIGHT)
+    _TITLE_RECT = QtCore.QRectF(-NODE_WIDTH / 2 + 5, -NODE_HEIGHT / 2 + 2, NODE_WIDTH - 10, NODE_HEIGHT / 2 - 1)
+    _SUB_RECT = QtCore.QRectF(-NODE_WIDTH / 2 + 5, 0, NODE_WIDTH - 10, NODE_HEIGHT / 2 - 2)
+    _fonts: tuple[QtGui.QFont, QtGui.QFont] | None = None
 
     def __init__(self, node: LaidNode) -> None:
         super().__init__()
@@ -25,9 +32,35 @@ class NodeItem(QtWidgets.QGraphicsItem):
         self.fill = QtGui.QColor(theme.op_colour(node.op_type))
         self.text = QtGui.QColor(theme.text_colour_for(self.fill.name()))
         self.matched = False
+        self._lines: tuple[str, str] | None = None
         self.setPos(node.x, node.y)
         self.setFlag(QtWidgets.QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
-        self.setToolTip(f"{node.label}\n{node.op_type} · {node.kind.value}")
+        kind = node.kind.value if len(node.members) == 1 else f"{node.kind.value}, {len(node.members)} nodes"
+        self.setToolTip(f"{node.label}\n{node.op_type} · {kind}")
+
+    @classmethod
+    def fonts(cls) -> tuple[QtGui.QFont, QtGui.QFont]:
+        """(title, subtitle) fonts, made once (a QFont needs the application)."""
+        if cls._fonts is None:
+            title = QtGui.QFont()
+            title.setPointSizeF(8.5)
+            title.setBold(True)
+            sub = QtGui.QFont()
+            sub.setPointSizeF(7.5)
+            cls._fonts = (title, sub)
+        return cls._fonts
+
+    def lines(self) -> tuple[str, str]:
+        """The two lines as drawn: title elided at its end, module path elided at its start."""
+        if self._lines is None:
+            title_font, sub_font = self.fonts()
+            width = int(self._TITLE_RECT.width())
+            title = QtGui.QFontMetrics(title_font).elidedText(
+                self.node.title or self.node.label, QtCore.Qt.TextElideMode.ElideRight, width)
+            sub = QtGui.QFontMetrics(sub_font).elidedText(self.node.subtitle, QtCore.Qt.TextElideMode.ElideLeft,
+                                                          width)
+            self._lines = (title, sub)
+        return self._lines
 
     def set_fill(self, colour: str) -> None:
         self.fill = QtGui.QColor(colour)
@@ -57,9 +90,16 @@ class NodeItem(QtWidgets.QGraphicsItem):
             return
         painter.drawRoundedRect(self._RECT, 5, 5)
         painter.setPen(self.text)
-        metrics = painter.fontMetrics()
-        label = metrics.elidedText(self.node.label, QtCore.Qt.TextElideMode.ElideMiddle, int(NODE_WIDTH - 10))
-        painter.drawText(self._RECT, QtCore.Qt.AlignmentFlag.AlignCenter, label)
+        title, sub = self.lines()
+        title_font, sub_font = self.fonts()
+        painter.setFont(title_font)
+        if not sub:
+            painter.drawText(self._RECT, QtCore.Qt.AlignmentFlag.AlignCenter, title)
+            return
+        bottom, top = QtCore.Qt.AlignmentFlag.AlignBottom, QtCore.Qt.AlignmentFlag.AlignTop
+        painter.drawText(self._TITLE_RECT, QtCore.Qt.AlignmentFlag.AlignHCenter | bottom, title)
+        painter.setFont(sub_font)
+        painter.drawText(self._SUB_RECT, QtCore.Qt.AlignmentFlag.AlignHCenter | top, sub)
 
 
 def edge_path(layout: GraphLayout, edges: Sequence[tuple[int, int]]) -> QtGui.QPainterPath:

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 from core.graph import NodeKind, TrainingGraph
 
-NODE_WIDTH = 150.0
-NODE_HEIGHT = 30.0
-PITCH_X = 175.0
-PITCH_Y = 56.0
+NODE_WIDTH = 160.0
+NODE_HEIGHT = 40.0
+PITCH_X = 185.0
+PITCH_Y = 64.0
 #: Gap between the forward half and the mirrored backward half.
 MIRROR_GAP = 120.0
 SWEEPS = 4
@@ -30,11 +30,14 @@ class LaidNode:
 
     key: int
     members: tuple[int, ...]
+    #: The full name (tooltip); the box shows ``title`` over ``subtitle``.
     label: str
     op_type: str
     kind: NodeKind
     x: float
     y: float
+    title: str = ""
+    subtitle: str = ""
 
 
 @dataclass(frozen=True)
@@ -116,7 +119,7 @@ def layout_graph(graph: TrainingGraph, collapse_depth: int = 0) -> GraphLayout:
     _place_backward(graph, boxes, kinds, box_of, layer, xs, ys, 2 * half + PITCH_X + MIRROR_GAP)
     nodes = tuple(
         LaidNode(key, tuple(members), _box_label(graph, members, collapse_depth), _box_op(graph, members),
-                 kinds[key], xs[key], ys[key])
+                 kinds[key], xs[key], ys[key], *box_text(graph, members, collapse_depth))
         for key, members in enumerate(boxes)
     )
     return GraphLayout(nodes, tuple(edges), tuple(saved), tuple(box_of), collapse_depth > 0)
@@ -133,6 +136,28 @@ def _box_label(graph: TrainingGraph, members: list[int], depth: int) -> str:
     scope = scope_prefix(first.module_scope, depth)
     prefix = "∇ " if first.kind is NodeKind.BACKWARD else ""
     return f"{prefix}{scope} ({len(members)})"
+
+
+def box_text(graph: TrainingGraph, members: list[int], depth: int) -> tuple[str, str]:
+    """What a box shows: the op type (or ONNX leaf such as ``Relu_1``) over the module path.
+
+    A full ONNX name (``/layer1/layer1.0/bn1/BatchNormalization``) never fits a box; the op type and
+    the module path together say the same in two short lines (the painter elides the path from the
+    left, keeping its most specific end).
+    """
+    first = graph.nodes[members[0]]
+    backward = first.kind is NodeKind.BACKWARD
+    mark = "∇ " if backward else ""
+    if len(members) > 1:
+        return scope_prefix(first.module_scope, depth), f"{mark}module · {len(members)} nodes"
+    op = first.op_type.removesuffix("Grad") if backward else first.op_type
+    leaf = (first.onnx_name or "").rsplit("/", 1)[-1]
+    title = leaf if leaf.startswith(op) and leaf != op and len(leaf) <= len(op) + 4 else op
+    if first.module_scope:
+        subtitle = first.module_scope
+    else:
+        subtitle = first.name if first.name.lower() not in (title.lower(), op.lower()) else ""
+    return mark + title, subtitle
 
 
 def _box_op(graph: TrainingGraph, members: list[int]) -> str:

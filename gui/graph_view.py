@@ -62,6 +62,7 @@ class GraphView(QtWidgets.QWidget):
         self.view = ZoomableView(self.scene, self)
         self.minimap = Minimap(self.view, self)
         self._build_toolbar()
+        self.view.horizontalScrollBar().rangeChanged.connect(lambda *_: self.minimap.update())
         self.scene.selectionChanged.connect(self._on_scene_selection)
         session.model_changed.connect(self._on_model_changed)
         session.result_changed.connect(self._on_result_changed)
@@ -82,7 +83,10 @@ class GraphView(QtWidgets.QWidget):
         self.collapse.toggled.connect(lambda _on: self.relayout())
         self.depth.valueChanged.connect(lambda _v: self.collapse.isChecked() and self.relayout())
         fit = QtWidgets.QToolButton(text="Fit")
+        fit.setToolTip("Fit the graph into the view")
         fit.clicked.connect(self.fit)
+        self.minimap_toggle = QtWidgets.QToolButton(text="Minimap", checkable=True, checked=True)
+        self.minimap_toggle.toggled.connect(self.minimap.setVisible)
         self.legend = QtWidgets.QLabel()
         self.legend.setWordWrap(True)
         bar = QtWidgets.QHBoxLayout()
@@ -93,15 +97,16 @@ class GraphView(QtWidgets.QWidget):
         bar.addWidget(self.collapse)
         bar.addWidget(self.depth)
         bar.addWidget(fit)
+        bar.addWidget(self.minimap_toggle)
+        body = QtWidgets.QHBoxLayout()
+        body.setSpacing(4)
+        body.addWidget(self.view, 1)
+        body.addWidget(self.minimap)
         column = QtWidgets.QVBoxLayout(self)
         column.setContentsMargins(4, 4, 4, 4)
         column.addLayout(bar)
-        column.addWidget(self.view, 1)
+        column.addLayout(body, 1)
         column.addWidget(self.legend)
-
-    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
-        super().resizeEvent(event)
-        self.minimap.place()
 
     # -- layout ------------------------------------------------------------------------------
     def _on_model_changed(self) -> None:

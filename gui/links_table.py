@@ -14,8 +14,9 @@ class LinksTable(QtWidgets.QWidget):
         super().__init__(parent)
         self.session = session
         self.table = QtWidgets.QTableWidget(0, 4)
-        self.table.setHorizontalHeaderLabels(["From", "To", "Bandwidth (GB/s)", "Latency (µs)"])
+        self.table.setHorizontalHeaderLabels(["From", "To", "GB/s", "Latency (µs)"])
         self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setToolTip("Copies and paging move buffers along these links")
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
@@ -26,19 +27,21 @@ class LinksTable(QtWidgets.QWidget):
         add.clicked.connect(self.add_link)
         remove = QtWidgets.QPushButton("Remove selected")
         remove.clicked.connect(self.remove_selected)
-        row = QtWidgets.QHBoxLayout()
-        row.addWidget(QtWidgets.QLabel("<b>Links</b>"))
-        row.addWidget(self.src)
-        row.addWidget(QtWidgets.QLabel("↔"))
-        row.addWidget(self.dst)
-        row.addWidget(self.bandwidth)
-        row.addWidget(add)
-        row.addWidget(remove)
-        row.addStretch(1)
+        # a narrow column beside the memory cards: pick the pair, then the bandwidth
+        pair = QtWidgets.QHBoxLayout()
+        pair.addWidget(self.src, 1)
+        pair.addWidget(QtWidgets.QLabel("↔"))
+        pair.addWidget(self.dst, 1)
+        rate = QtWidgets.QHBoxLayout()
+        rate.addWidget(self.bandwidth, 1)
+        rate.addWidget(add)
         column = QtWidgets.QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
-        column.addLayout(row)
-        column.addWidget(self.table)
+        column.addWidget(QtWidgets.QLabel("<b>Links between memories</b>"))
+        column.addLayout(pair)
+        column.addLayout(rate)
+        column.addWidget(self.table, 1)
+        column.addWidget(remove)
         session.system_changed.connect(self._on_system_changed)
         self._on_system_changed()
 
@@ -55,6 +58,7 @@ class LinksTable(QtWidgets.QWidget):
             for c, text in enumerate((link.src, link.dst, f"{link.bandwidth_bytes_s / 1e9:.4g}",
                                       f"{link.latency_s * 1e6:.3g}")):
                 self.table.setItem(r, c, QtWidgets.QTableWidgetItem(text))
+        self.table.resizeColumnsToContents()
 
     def add_link(self) -> None:
         try:

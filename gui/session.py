@@ -1,12 +1,13 @@
 """The session: the one object that holds the window's state and announces every change.
 
 Widgets take the session in ``__init__``, connect to its signals there, render in ``_on_<signal>``
-slots and change state only through its methods. Nothing here draws.
+slots and change state only through its methods. Nothing here draws. The sweep lives in
+``session.sweeps`` (:mod:`gui.session_sweep`) and project files in ``session.projects``
+(:mod:`gui.project_io`); both change the session only through its methods.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -15,11 +16,14 @@ from typing import Any
 from PySide6 import QtCore, QtGui
 
 from core.errors import RematError
+from core.feasibility import infeasibility_reason, smallest_feasible_budget
 from core.graph import TrainingGraph, min_feasible_budget, no_recompute_peak
 from core.problem import Objective, SchedulingProblem, build_problem
 from core.system import System
-from core.units import format_bytes
 from gui.session_commands import SetBudgetCommand, SetSystemCommand
+from gui.session_defaults import default_loader, default_system, no_schedule_text
+from gui.session_results import ResultsMixin
+from gui.session_types import SolveRecord, SolverSettings, default_solver, record_label
 from gui.solve_runner import SolveRunner
 from gui.worker import FunctionWorker
 from solvers import Progress, SolveOptions, SolveResult, SolveStatus
@@ -27,59 +31,35 @@ from solvers import Progress, SolveOptions, SolveResult, SolveStatus
 log = logging.getLogger(__name__)
 
 Loader = Callable[[Path, dict[str, int]], Any]
+__all__ = ["Session", "SolveRecord", "SolverSettings", "default_loader", "default_system"]
 
 
-def default_loader(path: Path, dims: dict[str, int]) -> Any:
-    """``core.model_io.open_model``, imported when first used (ONNX loads only then)."""
-    from core.model_io import open_model
 
-    return open_model(path, dims or None)
-
-
-def default_system() -> System:
-    """The first bundled preset, or a plain one-GPU machine when no preset is installed."""
-    try:
-        from core.system_io import list_presets, load_system
-
-        presets = list(list_presets())
-        if presets:
-            first = presets[0]
-            return load_system(getattr(first, "name", first))  # type: ignore[arg-type]
-    except (ImportError, RematError, OSError):
-        log.info("no device preset available; using a plain one-GPU machine")
-    from core.system import Device, Memory
-
-    return System(name="one GPU (generic)", devices=(Device("gpu", "gpu", "hbm", 100e12, 1.5e12, 5e-6, 0.5, 300, 50),),
-                  memories=(Memory("hbm", 40 * 1024**3),))
-
-
-@dataclasses.dataclass(frozen=True)
-class SolveRecord:
-    """One finished solve: the problem it answered and the simulator-checked result."""
-
-    solver: str
-    problem: SchedulingProblem
-    result: SolveResult
-
-
-class Session(QtCore.QObject):
-    """Model, machine, budgets, the last solve and the selection."""
+class Session(ResultsMixin, QtCore.QObject):
+    """Model, machine, budgets, solver settings, the results, the selection."""
 
     model_loading = QtCore.Signal(str)  # path
     model_changed = QtCore.Signal()
     system_changed = QtCore.Signal()
     budgets_changed = QtCore.Signal()
+    settings_changed = QtCore.Signal()
     solve_started = QtCore.Signal(str)  # solver name
     solve_progress = QtCore.Signal(object)  # Progress
     solve_running = QtCore.Signal(bool)
-    result_changed = QtCore.Signal()
+    result_changed = QtCore.Signal()  # the result shown (``record``)
+    results_changed = QtCore.Signal()  # the list of results
     selection_changed = QtCore.Signal(int)  # node id, -1 for none
+    dirty_changed = QtCore.Signal(bool)
     error = QtCore.Signal(str, str)  # title, message
     status = QtCore.Signal(str)
 
     def __init__(self, parent: QtCore.QObject | None = None, *, loader: Loader = default_loader,
-                 runner: SolveRunner | None = None, system: System | None = None) -> None:
+                 runner: SolveRunner | None = None, system: System | None = None,
+                 sweep_runner: SolveRunner | None = None) -> None:
         super().__init__(parent)
+        from gui.project_io import ProjectFiles
+        from gui.session_sweep import SweepSession
+
         self._loader = loader
         self.runner = runner or SolveRunner(self)
         self.undo_stack = QtGui.QUndoStack(self)
@@ -88,32 +68,54 @@ class Session(QtCore.QObject):
         self.graph: TrainingGraph | None = None
         self.system: System = system or default_system()
         self.budgets: dict[str, int] = {}
-        self.objective = Objective.TIME
+        self.settings = SolverSettings(solver=default_solver(len(self.system.devices) > 1))
+        self.results: list[SolveRecord] = []
         self.record: SolveRecord | None = None
         self.selected = -1
         self.last_progress: Progress | None = None
+        self.project_path: Path | None = None
+        self.dirty = False
+        #: Counts changes worth saving (the autosave writes when it moved).
+        self.revision = 0
         self._loading: FunctionWorker | None = None
         self._pending_solver = ""
         self._pending_problem: SchedulingProblem | None = None
+        self._marks_problem: tuple[tuple[int, int], SchedulingProblem] | None = None
+        self.sweeps = SweepSession(self, sweep_runner)
+        self.projects = ProjectFiles(self)
         self.runner.progress.connect(self._on_runner_progress)
         self.runner.finished.connect(self._on_runner_finished)
         self.runner.failed.connect(self._on_runner_failed)
         self.runner.running_changed.connect(self.solve_running.emit)
+        self.undo_stack.indexChanged.connect(self._on_undo_index)
 
     # -- model -------------------------------------------------------------------------------
     def open_model(self, path: str | Path, dims: dict[str, int] | None = None) -> None:
         """Load ``path`` off the GUI thread; ``model_changed`` or ``error`` follows. State is kept on error."""
+        path = Path(path)
+        if self.load_in_background(self._loader, (path, dict(dims or {})),
+                                   lambda loaded: self.set_loaded(path, loaded),
+                                   lambda exc: self._on_load_failed(path, exc)):
+            self.model_loading.emit(str(path))
+            self.status.emit(f"Opening {path.name}…")
+
+    def load_in_background(self, fn: Callable[..., Any], args: tuple[Any, ...], done: Callable[[Any], None],
+                           failed: Callable[[BaseException], None]) -> bool:
+        """Run ``fn(*args)`` off the GUI thread, one load at a time (models and project files)."""
         if self._loading is not None:
             self.error.emit("Busy", "A model is still loading; wait for it to finish.")
-            return
-        path = Path(path)
-        self.model_loading.emit(str(path))
-        self.status.emit(f"Opening {path.name}…")
-        worker = FunctionWorker(self._loader, path, dict(dims or {}))
-        worker.returned.connect(lambda loaded: self._on_loaded(path, loaded))
-        worker.errored.connect(lambda exc: self._on_load_failed(path, exc))
+            return False
+        worker = FunctionWorker(fn, *args)
+
+        def finish(callback: Callable[[Any], None], value: Any) -> None:
+            self._loading = None
+            callback(value)
+
+        worker.returned.connect(lambda value: finish(done, value))
+        worker.errored.connect(lambda exc: finish(failed, exc))
         self._loading = worker
         worker.start()
+        return True
 
     @property
     def is_loading(self) -> bool:
@@ -130,18 +132,18 @@ class Session(QtCore.QObject):
             self.system_changed.emit()
         self.budgets = self._initial_budgets(dict(getattr(loaded, "budgets", {}) or {}))
         self.record = None
+        self.results = []
         self.selected = -1
+        self.project_path = None
+        self.sweeps.clear()
         self.model_changed.emit()
         self.budgets_changed.emit()
+        self.results_changed.emit()
         self.result_changed.emit()
+        self.mark_dirty(False)  # a freshly opened model is nothing to lose yet
         self.status.emit(f"Opened {path.name}: {len(self.graph.nodes)} training nodes")
 
-    def _on_loaded(self, path: Path, loaded: Any) -> None:
-        self._loading = None
-        self.set_loaded(path, loaded)
-
     def _on_load_failed(self, path: Path, exc: BaseException) -> None:
-        self._loading = None
         what = str(exc) if isinstance(exc, RematError) else f"{type(exc).__name__}: {exc}"
         self.status.emit(f"Could not open {path.name}")
         self.error.emit("Cannot open model", f"{path}\n\n{what}\n\nThe previous model stays open.")
@@ -158,10 +160,9 @@ class Session(QtCore.QObject):
             self.undo_stack.push(SetSystemCommand(self, self.system, dict(self.budgets), system, text))
 
     def apply_system(self, system: System, budgets: dict[str, int] | None = None) -> None:
-        """Install ``system`` without an undo step (undo commands call this)."""
+        """Install ``system`` without an undo step (undo commands and project files call this)."""
         self.system = system
-        self.budgets = dict(budgets) if budgets is not None else self._initial_budgets(
-            {k: v for k, v in self.budgets.items()})
+        self.budgets = dict(budgets) if budgets is not None else self._initial_budgets(dict(self.budgets))
         self.system_changed.emit()
         self.budgets_changed.emit()
 
@@ -179,52 +180,81 @@ class Session(QtCore.QObject):
         self.budgets[memory] = int(size_bytes)
         self.budgets_changed.emit()
 
-    def set_objective(self, objective: Objective) -> None:
-        self.objective = Objective(objective)
+    def set_settings(self, settings: SolverSettings) -> None:
+        """Solver choice, limits and objective (what the solver panel shows)."""
+        if settings != self.settings:
+            self.settings = settings
+            self.settings_changed.emit()
+            self.mark_dirty()
 
-    def memory_marks(self) -> tuple[int, int]:
-        """(smallest feasible budget, no-recomputation peak) of the open graph, 0s without one."""
+    def set_objective(self, objective: Objective) -> None:
+        import dataclasses
+
+        self.set_settings(dataclasses.replace(self.settings, objective=Objective(objective)))
+
+    @property
+    def objective(self) -> Objective:
+        return self.settings.objective
+
+    def memory_marks(self, memory: str | None = None) -> tuple[int, int]:
+        """(smallest feasible budget, no-recomputation peak), 0s without a model.
+
+        For ``memory``: as if every node ran from it, with the static memory it holds (the first
+        device's memory holds parameters and optimizer state). Without: for the whole graph.
+        """
         if self.graph is None:
             return 0, 0
-        return min_feasible_budget(self.graph), no_recompute_peak(self.graph)
+        if memory is None:
+            return min_feasible_budget(self.graph), no_recompute_peak(self.graph)
+        problem = self._problem_for_marks()
+        names = [m.name for m in self.system.memories]
+        if problem is None or memory not in names or names.index(memory) not in problem.device_memory:
+            return 0, 0  # storage: nothing computes from it
+        m = names.index(memory)
+        static = problem.static_bytes[m]
+        return smallest_feasible_budget(problem, m), static + no_recompute_peak(self.graph) - self.graph.static_bytes
 
-    def build_problem(self, time_limit_s: float | None = None) -> SchedulingProblem:
+    def _problem_for_marks(self) -> SchedulingProblem | None:
+        assert self.graph is not None
+        key = (id(self.graph), id(self.system))  # the marks depend on the machine, not on the budgets
+        if self._marks_problem is None or self._marks_problem[0] != key:
+            try:
+                self._marks_problem = (key, self.build_problem())
+            except RematError:
+                return None
+        return self._marks_problem[1]
+
+    def build_problem(self, time_limit_s: float | None = None, system: System | None = None) -> SchedulingProblem:
         if self.graph is None:
             raise RematError("no model is open: open an ONNX model or a training-graph JSON file first")
-        return build_problem(self.graph, self.system, dict(self.budgets), objective=self.objective,
-                             time_limit_s=time_limit_s)
+        system = system or self.system
+        budgets = {k: v for k, v in self.budgets.items() if k in {m.name for m in system.memories}}
+        return build_problem(self.graph, system, budgets, objective=self.objective, time_limit_s=time_limit_s)
 
     # -- solving ----------------------------------------------------------------------------
-    def solve(self, solver: str, options: SolveOptions | None = None) -> bool:
-        """Start ``solver`` in a child process. Returns False (and emits ``error``) when it cannot start."""
+    def solve(self, solver: str | None = None, options: SolveOptions | None = None) -> bool:
+        """Start ``solver`` (default: the settings') in a child process; False (and ``error``) when it cannot."""
         if self.runner.is_running:
             self.error.emit("Solver busy", "A solve is already running: cancel it or wait for it.")
             return False
+        solver = solver or self.settings.solver
         try:
+            if not solver:
+                raise RematError("choose a solver first")
             problem = self.build_problem()
-            self._check_budgets(problem)
+            reason = infeasibility_reason(problem)
+            if reason is not None:
+                raise RematError(f"No schedule can fit these budgets: {reason}.")
         except RematError as exc:
-            self.error.emit("Cannot solve", str(exc))
+            self.error.emit("Cannot solve", f"{exc}\n\nNothing was changed.")
             return False
         self._pending_solver, self._pending_problem = solver, problem
         self.last_progress = None
-        self.runner.start(solver, problem, options or SolveOptions())
+        compare = self.settings.compare_single and problem.n_devices > 1
+        self.runner.start(solver, problem, options or self.settings.options(), compare_single=compare)
         self.solve_started.emit(solver)
         self.status.emit(f"Solving with {solver}…")
         return True
-
-    def _check_budgets(self, problem: SchedulingProblem) -> None:
-        """Answer an infeasible budget at once with the number the user needs."""
-        smallest, peak = self.memory_marks()
-        for index in set(problem.device_memory):
-            name = problem.memory_name(index)
-            budget = problem.budgets_bytes[index]
-            if budget < smallest:
-                raise RematError(
-                    f"the budget of memory {name!r} ({format_bytes(budget)}) is below the smallest feasible "
-                    f"budget of this model ({format_bytes(smallest)}: largest single-node working set plus "
-                    f"static memory); raise it to at least {format_bytes(smallest)} "
-                    f"(no recomputation needs {format_bytes(peak)})")
 
     def cancel_solve(self) -> None:
         if self.runner.is_running:
@@ -240,10 +270,10 @@ class Session(QtCore.QObject):
         if result.status is SolveStatus.ERROR or result.schedule is None or result.trace is None or problem is None:
             self.status.emit(f"{result.solver}: {result.status.value}")
             if result.status is not SolveStatus.CANCELLED:
-                self.error.emit("No schedule", _no_schedule_text(result))
+                self.error.emit("No schedule", no_schedule_text(result))
             return
-        self.record = SolveRecord(result.solver, problem, result)
-        self.result_changed.emit()
+        self.add_result(SolveRecord(result.solver, problem, result,
+                                    record_label(len(self.results) + 1, result.solver, problem)))
         self.status.emit(f"{result.solver}: {result.status.value}, serial time "
                          f"{result.trace.serial_time_s:.4g} s, {result.trace.recompute_count} recomputations")
 
@@ -251,7 +281,7 @@ class Session(QtCore.QObject):
         self.status.emit("Solver failed")
         self.error.emit("Solver error", f"{message}\n\nThe previous result stays shown.")
 
-    # -- selection --------------------------------------------------------------------------
+    # -- selection, project state -----------------------------------------------------------
     def select_node(self, node: int) -> None:
         node = int(node)
         if self.graph is None or not -1 <= node < len(self.graph.nodes):
@@ -260,14 +290,18 @@ class Session(QtCore.QObject):
             self.selected = node
             self.selection_changed.emit(node)
 
+    def mark_dirty(self, dirty: bool = True) -> None:
+        """Something a project file holds changed (``dirty``), or was just saved (not ``dirty``)."""
+        if dirty:
+            self.revision += 1
+        if dirty != self.dirty:
+            self.dirty = dirty
+            self.dirty_changed.emit(dirty)
+
+    @QtCore.Slot(int)
+    def _on_undo_index(self, _index: int) -> None:
+        self.mark_dirty()  # an edit, an undo or a redo
+
     def shutdown(self) -> None:
         self.runner.shutdown()
-
-
-def _no_schedule_text(result: SolveResult) -> str:
-    texts = {
-        SolveStatus.INFEASIBLE: "No schedule fits these budgets. Raise a budget or add a memory to page to.",
-        SolveStatus.NO_SOLUTION: "The solver stopped before it found a schedule. Give it more time.",
-    }
-    head = texts.get(result.status, f"The solver ended with status {result.status.value}.")
-    return f"{head}\n\n{result.message}".strip() + "\n\nThe previous result stays shown."
+        self.sweeps.shutdown()

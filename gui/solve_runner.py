@@ -36,11 +36,13 @@ class SolverFailed(RuntimeError):
     """The solver raised in the child; the message carries the child's traceback summary."""
 
 
-def watch_child(process: Any, messages: Any, report: Callable[[object], None]) -> SolveResult | None:
+def watch_child(process: Any, messages: Any, report: Callable[[object], None]) -> Any:
     """Relay progress until the child sends its result; raise if it fails or dies without one.
 
-    Returns None when the child was stopped without a result (the caller decides: cancel).
+    An ``("interim", value)`` message is a result good enough to keep: returned if the child then
+    dies (terminated during an optional second phase, such as the single-device comparison).
     """
+    interim: Any = None
     while True:
         try:
             message = messages.get(timeout=POLL_S)
@@ -51,11 +53,15 @@ def watch_child(process: Any, messages: Any, report: Callable[[object], None]) -
                 message = messages.get(timeout=0.5)
             except queue_module.Empty:
                 process.join(timeout=1.0)
+                if interim is not None:
+                    return interim
                 raise SolverCrashed(
                     f"the solver process ended without a result (exit code {process.exitcode})") from None
         kind = message[0]
         if kind == "progress":
             report(message[1])
+        elif kind == "interim":
+            interim = message[1]
         elif kind == "result":
             process.join(timeout=5.0)
             return message[1]  # type: ignore[no-any-return]
@@ -98,8 +104,11 @@ class SolveRunner(QtCore.QObject):
     def process(self) -> Any:
         return self._process
 
-    def start(self, name: str, problem: object, options: SolveOptions) -> None:
-        """Start solver ``name`` on ``problem`` in a fresh child process."""
+    def start(self, name: str, problem: object, options: SolveOptions, **extra: Any) -> None:
+        """Start solver ``name`` on ``problem`` in a fresh child process.
+
+        ``extra`` keyword arguments go to the child target (the default one takes ``compare_single``).
+        """
         if self.is_running:
             raise RuntimeError("a solve is already running")
         context = multiprocessing.get_context("spawn")
@@ -109,7 +118,7 @@ class SolveRunner(QtCore.QObject):
         self._cancelled = False
         self._process = context.Process(
             target=self._target, args=(name, problem, options, messages, self._cancel),
-            name=f"solve:{name}", daemon=True,
+            kwargs={k: v for k, v in extra.items() if v}, name=f"solve:{name}", daemon=True,
         )
         self._process.start()
         watcher = FunctionWorker(watch_child, self._process, messages, report=True)
@@ -147,7 +156,7 @@ class SolveRunner(QtCore.QObject):
         self._watcher = None
         self.running_changed.emit(False)
 
-    def _on_returned(self, result: SolveResult | None) -> None:
+    def _on_returned(self, result: Any) -> None:
         self._done()
         self.finished.emit(result)
 

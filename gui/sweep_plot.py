@@ -37,8 +37,9 @@ class SweepPlot(pg.PlotWidget):
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent, background="w")
-        self.setLabel("bottom", "memory budget", units="% of no-recomputation peak")
-        self.setLabel("left", "compute overhead", units="%")
+        # no ``units=``: pyqtgraph would put SI prefixes on a percentage
+        self.setLabel("bottom", "memory budget (% of the no-recomputation peak)")
+        self.setLabel("left", "compute overhead (%)")
         self.showGrid(x=True, y=True, alpha=0.25)
         self.addLegend(offset=(-10, 10))
         self._items: dict[str, pg.PlotDataItem] = {}

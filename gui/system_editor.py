@@ -22,13 +22,17 @@ PRESET_MIME = "application/x-remat-preset"
 def preset_entries() -> list[tuple[str, str]]:
     """(name, description) of every bundled preset; empty when the preset module is missing."""
     try:
-        from core.system_io import list_presets
+        from core.system_io import list_presets, load_system
     except ImportError:
         return []
     entries = []
-    for preset in list_presets():
-        name = getattr(preset, "name", preset)
-        entries.append((str(name), str(getattr(preset, "description", "") or "")))
+    for name in list_presets():
+        try:
+            system = load_system(name)
+            text = f"{system.name}: {len(system.devices)} devices, {len(system.memories)} memories"
+            entries.append((name, f"{text}\n{system.description}".strip()))
+        except RematError as exc:  # a broken preset is shown, with what is wrong with it
+            entries.append((name, str(exc)))
     return entries
 
 
@@ -44,7 +48,7 @@ class PresetPalette(QtWidgets.QListWidget):
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.setDragEnabled(True)
-        self.setMaximumWidth(230)
+        self.setMaximumWidth(200)
         for name, description in preset_entries():
             item = QtWidgets.QListWidgetItem(name)
             item.setToolTip(description or name)
@@ -112,13 +116,9 @@ class MemoryCard(QtWidgets.QFrame):
             return
         session = self.editor.session
         memory = session.system.memory(self.memory_name)
-        smallest, peak = session.memory_marks()
-        value = session.budgets.get(self.memory_name, memory.effective_budget)
-        maximum = memory.capacity_bytes
-        if peak and peak * 2 < maximum:
-            maximum = max(peak * 2, value)  # a usable slider range for small models on large memories
-        self.budget.set_range(maximum, smallest, peak)
-        self.budget.set_value(value)
+        smallest, peak = session.memory_marks(self.memory_name)
+        self.budget.set_range(memory.capacity_bytes, smallest, peak)
+        self.budget.set_value(session.budgets.get(self.memory_name, memory.effective_budget))
 
     def _on_budget_edited(self, size: int, drag: int | None) -> None:
         try:
@@ -166,6 +166,8 @@ class SystemEditor(QtWidgets.QWidget):
         self.machine.preset_dropped.connect(self.add_preset)
         self.links = LinksTable(session, self)
         self.title = QtWidgets.QLabel()
+        self.title.setWordWrap(True)  # a long preset name must not widen the window
+        self.title.setMinimumWidth(120)
         buttons = QtWidgets.QHBoxLayout()
         for text, slot in (("Load system…", self.load_dialog), ("Save system…", self.save_dialog)):
             button = QtWidgets.QPushButton(text)
@@ -176,19 +178,19 @@ class SystemEditor(QtWidgets.QWidget):
             button = QtWidgets.QToolButton()
             button.setDefaultAction(action)
             buttons.addWidget(button)
-        buttons.addStretch(1)
-        buttons.addWidget(self.title)
+        buttons.addWidget(self.title, 1)
         left = QtWidgets.QVBoxLayout()
         left.addWidget(QtWidgets.QLabel("<b>Presets</b> (drag into the machine,<br>double-click to replace it)"))
         left.addWidget(self.palette_list, 1)
-        right = QtWidgets.QVBoxLayout()
-        right.addLayout(buttons)
-        right.addWidget(self.machine, 3)
-        right.addWidget(self.links, 1)
+        middle = QtWidgets.QVBoxLayout()
+        middle.addLayout(buttons)
+        middle.addWidget(self.machine, 1)
+        self.links.setFixedWidth(330)
         row = QtWidgets.QHBoxLayout(self)
         row.setContentsMargins(4, 4, 4, 4)
         row.addLayout(left)
-        row.addLayout(right, 1)
+        row.addLayout(middle, 1)
+        row.addWidget(self.links)
         session.system_changed.connect(self._on_system_changed)
         session.model_changed.connect(self._on_budgets_changed)
         session.budgets_changed.connect(self._on_budgets_changed)
@@ -232,7 +234,7 @@ class SystemEditor(QtWidgets.QWidget):
         try:
             from core.system_io import save_system
 
-            save_system(path, self.session.system)
+            save_system(self.session.system, path)
             self.session.status.emit(f"Saved system to {path}")
         except (RematError, OSError, ImportError) as exc:
             self.session.error.emit("Cannot save system", f"{path}\n\n{exc}")

@@ -98,5 +98,22 @@ def window(qtbot, plain_session, tmp_path):
 @pytest.fixture
 def solved_window(qtbot, window):
     with qtbot.waitSignal(window.session.result_changed, timeout=60_000):
-        assert window.solver_panel.run() or window.session.solve("plain")
+        assert window.session.solve("plain")
     return window
+
+
+@pytest.fixture
+def settings_file(tmp_path):
+    from PySide6 import QtCore
+
+    return QtCore.QSettings(str(tmp_path / "settings.ini"), QtCore.QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def real_session(qtbot):
+    """A session with the real loader and solve runner (real solvers in a child process)."""
+    from gui.session import Session
+
+    s = Session(system=one_device_system(capacity=64 * 2**30))
+    yield s
+    s.shutdown()

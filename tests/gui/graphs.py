@@ -49,3 +49,22 @@ class FakeLoaded:
     system: System | None = None
     budgets: dict[str, int] = field(default_factory=dict)
     path: Path = Path("fake.json")
+
+
+def onnx_named_graph() -> TrainingGraph:
+    """Three forward nodes named the way PyTorch's ONNX exporter names them, a loss, their gradients."""
+    specs = [
+        ("/layer1/layer1.0/bn1/BatchNormalization", "BatchNormalization", "layer1.0.bn1"),
+        ("/transformer/h.11/attn/Transpose_1", "Transpose", "transformer.h.11.attn"),
+        ("/model/decoder/layers.11/mlp/c_proj/Gemm", "Gemm", "model.decoder.layers.11.mlp.c_proj"),
+    ]
+    nodes = [TrainingNode(id=i, name=name, kind=NodeKind.FORWARD, op_type=op, size_bytes=100,
+                          deps=(i - 1,) if i else (), onnx_name=name, module_scope=scope)
+             for i, (name, op, scope) in enumerate(specs)]
+    nodes.append(TrainingNode(id=3, name="loss", kind=NodeKind.LOSS, op_type="Loss", size_bytes=4, deps=(2,)))
+    for f in (2, 1, 0):
+        fwd = nodes[f]
+        nodes.append(TrainingNode(id=len(nodes), name=f"{fwd.name}.grad", kind=NodeKind.BACKWARD,
+                                  op_type=f"{fwd.op_type}Grad", size_bytes=100, deps=(len(nodes) - 1, f),
+                                  forward_id=f, onnx_name=fwd.onnx_name, module_scope=fwd.module_scope))
+    return TrainingGraph(name="onnx-named", nodes=tuple(nodes))

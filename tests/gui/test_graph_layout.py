@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from core.graph import NodeKind
@@ -48,7 +50,7 @@ def test_boxes_do_not_overlap_within_a_layer():
         rows.setdefault(node.y, []).append(node.x)
     for xs in rows.values():
         xs.sort()
-        assert all(b - a >= 150 for a, b in zip(xs, xs[1:], strict=False))
+        assert all(b - a >= 150 for a, b in itertools.pairwise(xs))
 
 
 def test_collapse_by_scope_folds_each_block_and_its_gradients():

@@ -72,3 +72,68 @@ def test_exports_of_a_solve_read_back(solved_window, tmp_path):
 def test_about_box_does_not_block(window):
     window.about()
     assert window.dialogs.messages[-1][1] == "About Remat Studio"
+
+
+def _menu_actions(window):
+    found = {}
+    for menu_action in window.menuBar().actions():
+        stack = [menu_action.menu()]
+        while stack:
+            menu = stack.pop()
+            for action in menu.actions():
+                if action.menu():
+                    stack.append(action.menu())
+                elif action.text():
+                    found[action.text().replace("&", "")] = action
+    return found
+
+
+def test_menus_carry_the_standard_shortcuts(window):
+    actions = _menu_actions(window)
+    keys = QtGui.QKeySequence
+    for text, shortcut in (("Open model…", keys.StandardKey.Open), ("Save Project", keys.StandardKey.Save),
+                           ("Save Project As…", keys.StandardKey.SaveAs), ("Quit", keys.StandardKey.Quit),
+                           ("Find node", keys.StandardKey.Find)):
+        assert actions[text].shortcut() == keys(shortcut), text
+    assert actions["Run"].shortcut() == keys("Ctrl+R")
+    for text in ("Open Project…", "PyTorch plan…", "Perfetto trace…", "Steps CSV…", "Schedule JSON…",
+                 "Run sweep", "About Remat Studio", "Reset layout"):
+        assert text in actions, text
+    assert not actions["PyTorch plan…"].isEnabled()  # nothing to export before a solve
+
+
+def test_save_asks_for_a_file_then_saves_there_and_dropping_it_reopens_it(qtbot, window, tmp_path):
+    (tmp_path / "model.json").write_text("{}")
+    target = tmp_path / "work.rsproj"
+    window.dialogs.files.append(str(tmp_path / "work"))  # the suffix is added
+    window.session.set_budget("ram", 5 * 10**8)
+    assert window.files.save_project() and target.exists() and not window.session.dirty
+    assert window.windowTitle() == "Remat Studio — work.rsproj"
+    window.session.set_budget("ram", 4 * 10**8)
+    assert window.windowTitle().endswith("*")
+    assert window.files.save_project()  # now without asking
+    assert window.dialogs.messages.count(("choose_save_file", "Save project", "model.rsproj")) == 1
+    data = QtCore.QMimeData()
+    data.setUrls([QtCore.QUrl.fromLocalFile(str(target))])
+    event = QtGui.QDropEvent(QtCore.QPointF(10, 10), QtCore.Qt.DropAction.CopyAction, data,
+                             QtCore.Qt.MouseButton.NoButton, QtCore.Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(window.session.projects.opened, timeout=10_000):
+        window.dropEvent(event)
+    assert window.session.budgets["ram"] == 4 * 10**8 and window.recent_files()[0] == str(target)
+
+
+def test_quitting_with_unsaved_work_asks_and_cancel_keeps_the_window(window):
+    window.session.set_budget("ram", 5 * 10**8)
+    window.dialogs.save_answers.append("cancel")
+    window.close()
+    assert window.isVisible() and window.dialogs.messages[-1][0] == "ask_save"
+    window.dialogs.save_answers.append("discard")
+    window.close()
+    assert not window.isVisible()
+
+
+def test_opening_another_model_over_unsaved_results_asks_first(qtbot, solved_window, tmp_path):
+    window = solved_window
+    window.dialogs.save_answers.append("cancel")
+    window.open_model(tmp_path / "other.json")
+    assert window.session.model_path.name == "model.json" and window.session.results

@@ -94,7 +94,7 @@ def test_solve_result_reaches_the_views_and_a_failure_keeps_it(qtbot, fake_loade
     with qtbot.waitSignal(session.result_changed, timeout=60_000):
         assert session.solve("plain")
     record = session.record
-    assert record.result.status is SolveStatus.FEASIBLE and record.result.trace.ok
+    assert record.result.status is SolveStatus.OPTIMAL and record.result.trace.ok  # no recomputation needed
     session.runner._target = child_targets.crash_target
     with qtbot.waitSignal(session.error, timeout=60_000) as error:
         session.solve("crash")
@@ -108,3 +108,66 @@ def test_selection_is_clamped_and_announced_once(loaded_session):
     loaded_session.select_node(3)
     loaded_session.select_node(10**6)
     assert [e for e in view.events if e[0] == "selection"] == [("selection", 3), ("selection", -1)]
+
+
+def test_marks_per_memory_put_static_memory_where_the_problem_does(qtbot, fake_loader, tmp_path):
+    """Static memory lives in the first device's memory; the other memory's marks leave it out."""
+    from core.feasibility import smallest_feasible_budget
+    from tests.gui.graphs import FakeLoaded, mirrored_graph
+
+    graph = mirrored_graph(4, static_bytes=5000)
+    session = Session(loader=lambda path, dims: FakeLoaded(graph, path=path), system=two_device_system(10**9))
+    with qtbot.waitSignal(session.model_changed, timeout=10_000):
+        session.open_model(tmp_path / "m.json")
+    problem = session.build_problem()
+    ram, vram = session.memory_marks("ram"), session.memory_marks("vram")
+    assert ram == (smallest_feasible_budget(problem, 0), no_recompute_peak(graph))
+    assert vram == (smallest_feasible_budget(problem, 1), no_recompute_peak(graph) - 5000)
+    assert ram[0] - vram[0] == 5000
+    assert session.memory_marks("disk") == (0, 0)  # storage: no device computes from it
+    session.shutdown()
+
+
+def test_infeasible_budget_message_names_the_budget_that_fits(qtbot, loaded_session):
+    from core.feasibility import infeasibility_reason
+
+    session = loaded_session
+    session.set_budget("ram", min_feasible_budget(session.graph) - 1)
+    with qtbot.waitSignal(session.error, timeout=1000) as error:
+        assert not session.solve("greedy")
+    assert infeasibility_reason(session.build_problem()) in error.args[1]
+    assert "Nothing was changed" in error.args[1] and session.record is None
+
+
+def test_results_list_keeps_every_solve_and_shows_one(qtbot, plain_session, tmp_path):
+    session = plain_session
+    with qtbot.waitSignal(session.model_changed, timeout=10_000):
+        session.open_model(tmp_path / "m.json")
+    for budget in (10**9, 9 * 10**8):
+        session.set_budget("vram", budget)
+        with qtbot.waitSignal(session.result_changed, timeout=60_000):
+            assert session.solve("plain")
+    first, second = session.results
+    assert session.record is second and first.label.startswith("#1 plain") and "vram" in second.label
+    assert first.problem.budgets_bytes != second.problem.budgets_bytes
+    with qtbot.waitSignal(session.result_changed):
+        session.show_result(0)
+    assert session.record is first
+    session.remove_result(0)
+    assert session.results == [second] and session.record is second
+
+
+def test_solver_settings_are_state_of_the_session(loaded_session):
+    import dataclasses
+
+    from core.problem import Objective
+    from gui.session_types import SolverSettings
+
+    session = loaded_session
+    assert not session.dirty
+    settings = dataclasses.replace(session.settings, time_limit_s=7.5, objective=Objective.ENERGY)
+    session.set_settings(settings)
+    assert session.dirty and session.objective is Objective.ENERGY
+    assert session.build_problem().objective is Objective.ENERGY
+    assert SolverSettings.from_dict(settings.as_dict()) == settings
+    assert settings.options().time_limit_s == 7.5

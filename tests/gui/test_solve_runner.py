@@ -19,7 +19,7 @@ def test_progress_then_result(qtbot, problem):
     with qtbot.waitSignal(runner.finished, timeout=TIMEOUT_MS) as done:
         runner.start("plain", problem, SolveOptions())
     result = done.args[0]
-    assert result.status is SolveStatus.FEASIBLE
+    assert result.status is SolveStatus.OPTIMAL  # the budget holds every buffer
     assert result.trace.ok and result.trace.compute_count == len(problem.graph.nodes)
     assert [p.incumbent for p in progress] == [10.0, 9.0, 8.0]
     assert not runner.is_running
@@ -90,3 +90,14 @@ def test_gui_thread_keeps_serving_timers_during_a_solve(qtbot, problem):
     expected = span_ms / 20
     assert span_ms > 1500
     assert len(ticks) >= 0.7 * expected, f"{len(ticks)} ticks of {expected:.0f} expected"
+
+
+def test_interim_result_survives_a_child_stopped_during_its_second_phase(qtbot, problem):
+    """The single-device comparison runs after the solve: stopping it keeps the solve's result."""
+    runner = SolveRunner(target=child_targets.interim_then_hang_target, cancel_grace_s=0.3)
+    with qtbot.waitSignal(runner.progress, timeout=TIMEOUT_MS):
+        runner.start("greedy", problem, SolveOptions(), compare_single=True)
+    with qtbot.waitSignal(runner.finished, timeout=TIMEOUT_MS) as done:
+        runner.cancel()
+    result = done.args[0]
+    assert result.status is not SolveStatus.CANCELLED and result.trace.ok

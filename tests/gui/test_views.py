@@ -73,11 +73,14 @@ def test_graph_recolours_by_device_after_a_solve(solved_window):
 
 def test_solver_panel_greys_out_unavailable_solvers_and_plots_progress(window):
     import solvers
+    from gui.session_types import solver_availability
 
     panel = window.solver_panel
     model = panel.solver.model()
     for row, info in enumerate(solvers.solvers()):
-        assert model.item(row).isEnabled() == info.availability()[0]
+        available, reason = solver_availability(info)
+        assert model.item(row).isEnabled() == available
+        assert available or reason in model.item(row).toolTip()
     window.session.solve_started.emit("x")
     window.session.solve_progress.emit(Progress(elapsed_s=0.5, incumbent=3.0, bound=1.0, gap=0.66))
     window.session.solve_progress.emit(Progress(elapsed_s=1.0, incumbent=2.0, bound=1.5, gap=0.25))
@@ -118,3 +121,66 @@ def test_system_editor_links_and_removal_are_undoable(window):
     session.undo_stack.undo()
     session.undo_stack.undo()
     assert len(session.system.links) == links_before and len(editor.cards) == 3
+
+
+def test_budget_slider_follows_the_model_and_its_labels_never_overlap(window):
+    from gui.budget_widget import RANGE_OVER_PEAK
+
+    session = window.session
+    card = next(c for c in window.system_editor.cards if c.memory_name == "ram")
+    _smallest, peak = session.memory_marks("ram")
+    assert card.budget.maximum == round(RANGE_OVER_PEAK * peak) < session.system.memory("ram").capacity_bytes
+    rects = [rect for _mark, rect in card.budget.marks.label_rects()]
+    assert len(rects) == 2 and not rects[0].intersects(rects[1])  # smallest and peak are close here
+    assert all(r.left() >= 0 and r.right() <= card.budget.marks.width() for r in rects)
+    assert card.budget.slider.value() == card.budget.slider.maximum()  # the capacity is beyond the slider
+    session.set_budget("ram", peak)
+    assert card.budget.slider.value() == round(peak / card.budget.maximum * 1000)
+    card.budget.edit.setText("5GiB")  # typed values are free
+    card.budget.edit.editingFinished.emit()
+    assert session.budgets["ram"] == 5 * 2**30 and "over the capacity" in card.budget.hint.text()
+
+
+def test_slider_maximum_is_capped_by_the_capacity():
+    from gui.budget_widget import slider_maximum
+
+    assert slider_maximum(64 * 2**30, 400, 800) == 1000
+    assert slider_maximum(900, 400, 800) == 900
+    assert slider_maximum(900, 0, 0) == 900
+
+
+def test_boxes_show_op_type_over_module_path_and_the_full_name_elsewhere(window):
+    from gui.graph_layout import box_text
+    from tests.gui.graphs import onnx_named_graph
+
+    graph = onnx_named_graph()
+    texts = [box_text(graph, [n.id], 0) for n in graph.nodes]
+    assert texts[0] == ("BatchNormalization", "layer1.0.bn1")
+    assert texts[1] == ("Transpose_1", "transformer.h.11.attn")
+    assert texts[-1] == ("∇ BatchNormalization", "layer1.0.bn1")
+    item = window.graph_view.items[0]
+    title, subtitle = item.lines()
+    node = window.session.graph.nodes[item.node.members[0]]
+    assert (title, subtitle) == ("Conv", node.module_scope)
+    assert node.name in item.toolTip()
+    assert ("name", node.name) in window.properties.rows(node.id)
+
+
+def test_long_module_paths_keep_their_specific_end(qtbot):
+    from gui.graph_items import NodeItem
+    from gui.graph_layout import layout_graph
+    from tests.gui.graphs import onnx_named_graph
+
+    layout = layout_graph(onnx_named_graph())
+    item = NodeItem(layout.nodes[2])
+    title, subtitle = item.lines()
+    assert title == "Gemm" and subtitle.startswith("…") and subtitle.endswith("c_proj")
+
+
+def test_minimap_sits_beside_the_graph_not_over_it(window):
+    view = window.graph_view
+    assert view.minimap.isVisible()
+    assert not view.minimap.geometry().intersects(view.view.geometry())
+    assert not view.minimap.visible_frame().isEmpty()
+    view.minimap_toggle.setChecked(False)
+    assert not view.minimap.isVisible()
