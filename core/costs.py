@@ -9,6 +9,7 @@ a node's given cost (benchmark graphs, calibration, user overrides) where one ex
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -22,12 +23,23 @@ class CostTable:
 
     compute_time_s, compute_energy_j: shape (n_nodes, n_devices)
     copy_time_s, copy_energy_j: shape (n_links, n_nodes)
+    read_time_s: per-edge times of remote reads that differ from ``copy_time_s``, as
+    ``(link, reader, node, time_s)`` rows (see :meth:`read_time`)
     """
 
     compute_time_s: np.ndarray
     compute_energy_j: np.ndarray
     copy_time_s: np.ndarray
     copy_energy_j: np.ndarray
+    read_time_s: tuple[tuple[int, int, int, float], ...] = ()
+
+    @cached_property
+    def _reads(self) -> dict[tuple[int, int, int], float]:
+        return {(link, reader, node): time for link, reader, node, time in self.read_time_s}
+
+    def read_time(self, link: int, reader: int, node: int) -> float:
+        """Time for ``reader`` to read buffer ``node`` over direct-access ``link``."""
+        return self._reads.get((link, reader, node), float(self.copy_time_s[link, node]))
 
 
 def node_time_s(node: TrainingNode, device: Device) -> float:
@@ -63,4 +75,6 @@ def build_cost_table(graph: TrainingGraph, system: System) -> CostTable:
     for node_id, src, dst, cost in graph.copy_cost_s:
         if (src, dst) in link_index:
             copy_time[link_index[(src, dst)], node_id] = cost
-    return CostTable(time, energy, copy_time, copy_energy)
+    reads = tuple((link_index[(src, dst)], reader, node_id, float(cost))
+                  for node_id, reader, src, dst, cost in graph.read_cost_s if (src, dst) in link_index)
+    return CostTable(time, energy, copy_time, copy_energy, reads)

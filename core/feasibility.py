@@ -13,9 +13,23 @@ from core.problem import SchedulingProblem
 from core.units import format_bytes
 
 
+def _direct_targets(problem: SchedulingProblem) -> set[int]:
+    """Memories a direct-access link leads into."""
+    names = [m.name for m in problem.system.memories]
+    return {names.index(link.dst) for link in problem.system.links if link.direct_access}
+
+
+def local_need_bytes(problem: SchedulingProblem, node: int, memory: int) -> int:
+    """Bytes node ``node`` needs in ``memory`` to run there: its working set, or only its output when
+    a direct-access link leads into that memory (its inputs may then stay where they are)."""
+    if memory in _direct_targets(problem):
+        return problem.graph.nodes[node].size_bytes
+    return working_set_bytes(problem.graph, node)
+
+
 def smallest_feasible_budget(problem: SchedulingProblem, memory: int) -> int:
     """The least budget of ``memory`` under which any node could run there (static memory included)."""
-    largest = max((working_set_bytes(problem.graph, n.id) for n in problem.graph.nodes), default=0)
+    largest = max((local_need_bytes(problem, n.id, memory) for n in problem.graph.nodes), default=0)
     return problem.static_bytes[memory] + largest
 
 
@@ -26,16 +40,16 @@ def infeasibility_reason(problem: SchedulingProblem) -> str | None:
             return (f"the static memory (parameters, gradients, optimizer state, input batch) alone needs "
                     f"{format_bytes(problem.static_bytes[m])} in memory {problem.memory_name(m)!r}, over its "
                     f"budget of {format_bytes(problem.budgets_bytes[m])}; raise that budget")
-    if not problem.graph.nodes:
-        return None
-    # If the node with the largest working set fits in some device memory, every node does.
-    node = max(problem.graph.nodes, key=lambda n: working_set_bytes(problem.graph, n.id))
-    need = working_set_bytes(problem.graph, node.id)
     compute = sorted(set(problem.device_memory))
-    if any(problem.static_bytes[m] + need <= problem.budgets_bytes[m] for m in compute):
-        return None
-    m = min(compute, key=lambda k: problem.static_bytes[k] + need - problem.budgets_bytes[k])
-    fits = smallest_feasible_budget(problem, m)
-    return (f"node {node.name!r} needs {format_bytes(need)} for its inputs and output at once, and no device "
-            f"memory has room for it: the smallest feasible budget of memory {problem.memory_name(m)!r} is "
-            f"{format_bytes(fits)} ({fits} bytes; its budget is {format_bytes(problem.budgets_bytes[m])})")
+    direct = _direct_targets(problem)
+    room = {m: problem.budgets_bytes[m] - problem.static_bytes[m] for m in compute}
+    for node in problem.graph.nodes:
+        need = working_set_bytes(problem.graph, node.id)
+        if any((node.size_bytes if m in direct else need) <= room[m] for m in compute):
+            continue
+        m = min(compute, key=lambda k: smallest_feasible_budget(problem, k) - problem.budgets_bytes[k])
+        fits = smallest_feasible_budget(problem, m)
+        return (f"node {node.name!r} needs {format_bytes(need)} for its inputs and output at once, and no device "
+                f"memory has room for it: the smallest feasible budget of memory {problem.memory_name(m)!r} is "
+                f"{format_bytes(fits)} ({fits} bytes; its budget is {format_bytes(problem.budgets_bytes[m])})")
+    return None

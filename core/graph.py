@@ -144,6 +144,9 @@ class TrainingGraph:
     warnings: tuple[str, ...] = ()
     #: Per-node, per-link copy-cost overrides: ((node, src_memory, dst_memory, time_s), ...).
     copy_cost_s: tuple[tuple[int, str, str, float], ...] = field(default=())
+    #: Per-edge overrides of the time of a remote read over a direct-access link (XEngine prices every
+    #: edge): ((node, reader, src_memory, dst_memory, time_s), ...).
+    read_cost_s: tuple[tuple[int, int, str, str, float], ...] = field(default=())
 
     def __post_init__(self) -> None:
         for position, node in enumerate(self.nodes):

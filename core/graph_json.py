@@ -75,11 +75,12 @@ def _graph(document: dict[str, Any], where: str, name: str) -> TrainingGraph:
     nodes = tuple(_node(raw[old], new_id, tuple(sorted(new_id[d] for d in deps[old])), names, where, old)
                   for old in order)
     copies = tuple(_copy(entry, names, new_id, where, i) for i, entry in enumerate(document.get("copy_cost_s", ())))
+    reads = tuple(_read(entry, names, new_id, where, i) for i, entry in enumerate(document.get("read_cost_s", ())))
     return TrainingGraph(
         name=document.get("name", name), nodes=nodes,
         static_bytes=_size(document.get("static_bytes", 0), where, "static_bytes", allow_zero=True),
         param_bytes=_size(document.get("param_bytes", 0), where, "param_bytes", allow_zero=True),
-        source=where, copy_cost_s=copies,
+        source=where, copy_cost_s=copies, read_cost_s=reads,
     )
 
 
@@ -137,6 +138,15 @@ def _copy(entry: dict[str, Any], names: list[str], new_id: dict[int, int], where
     if entry["node"] not in names:
         raise RematError(f"{where}: field copy_cost_s/{index}/node: no node named {entry['node']!r}")
     return new_id[names.index(entry["node"])], entry["src"], entry["dst"], float(entry["time_s"])
+
+
+def _read(entry: dict[str, Any], names: list[str], new_id: dict[int, int], where: str,
+          index: int) -> tuple[int, int, str, str, float]:
+    for key in ("node", "reader"):
+        if entry[key] not in names:
+            raise RematError(f"{where}: field read_cost_s/{index}/{key}: no node named {entry[key]!r}")
+    node, reader = names.index(entry["node"]), names.index(entry["reader"])
+    return new_id[node], new_id[reader], entry["src"], entry["dst"], float(entry["time_s"])
 
 
 def _size(value: Any, where: str, field_name: str, *, allow_zero: bool = False) -> int:

@@ -183,7 +183,7 @@ def _remote_read(state: _State, index: int, step: Compute, dep: int, src: int,
                       f"{problem.memory_name(src)!r}, where it is not resident")
         return 0.0, 0.0, 0.0
     start = max(state.link_free_s[link], state.ready_s[(dep, src)])
-    duration = float(problem.costs.copy_time_s[link, dep])
+    duration = problem.costs.read_time(link, step.node, dep)
     energy = float(problem.costs.copy_energy_j[link, dep])
     state.link_free_s[link] = start + duration
     lane = f"{problem.memory_name(src)}->{problem.memory_name(memory)}"
@@ -202,6 +202,10 @@ def _copy(state: _State, index: int, step: Copy) -> StepTiming:
         )
         return StepTiming(index, StepRole.COPY, node, "?", 0.0, 0.0, state.serial_s, 0.0, 0.0)
     lane = f"{problem.memory_name(step.src)}->{problem.memory_name(step.dst)}"
+    if not problem.system.links[link].allows_copies:
+        state.violate("no_copies", index, node, step.dst,
+                      f"step {index}: the link {lane} carries direct reads only; {_name(problem, node)!r} cannot "
+                      "be copied along it")
     start = state.link_free_s[link]
     if node not in state.resident[step.src]:
         state.violate(

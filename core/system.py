@@ -56,7 +56,8 @@ class Link:
     With ``direct_access`` the devices computing out of ``dst`` may also read a buffer that lives
     in ``src`` over the link without copying it into ``dst`` first (zero-copy access to pinned host
     memory, peer access between GPUs): each such read costs one transfer and takes no room in
-    ``dst``. XEngine's model charges every cross-device input this way.
+    ``dst``. XEngine's model charges every cross-device input this way. A link with
+    ``allows_copies`` False carries such reads only: no buffer is ever copied into ``dst``.
     """
 
     src: str
@@ -65,6 +66,7 @@ class Link:
     latency_s: float = 0.0
     energy_per_byte_j: float = 0.0
     direct_access: bool = False
+    allows_copies: bool = True
 
 
 @dataclass(frozen=True)

@@ -144,7 +144,8 @@ def _link(entry: dict[str, Any], where: str) -> Link:
                 bandwidth_bytes_s=_rate(entry["bandwidth_bytes_s"], f"{where}/bandwidth_bytes_s"),
                 latency_s=float(entry.get("latency_s", 0.0)),
                 energy_per_byte_j=float(entry.get("energy_per_byte_j", 0.0)),
-                direct_access=bool(entry.get("direct_access", False)))
+                direct_access=bool(entry.get("direct_access", False)),
+                allows_copies=bool(entry.get("allows_copies", True)))
 
 
 def _check_unique(names: list[str], where: str, section: str) -> None:
@@ -189,7 +190,8 @@ def system_to_dict(system: System) -> dict[str, Any]:
                 "efficiency": d.efficiency, "active_power_w": d.active_power_w, "idle_power_w": d.idle_power_w}
                for d in system.devices]
     links = [{"src": k.src, "dst": k.dst, "bandwidth_bytes_s": k.bandwidth_bytes_s, "latency_s": k.latency_s,
-              "energy_per_byte_j": k.energy_per_byte_j, **({"direct_access": True} if k.direct_access else {})}
+              "energy_per_byte_j": k.energy_per_byte_j, **({"direct_access": True} if k.direct_access else {}),
+              **({} if k.allows_copies else {"allows_copies": False})}
              for k in system.links]
     return {"format": SYSTEM_FORMAT, "version": SYSTEM_VERSION, "name": system.name,
             "description": system.description, "sources": list(system.sources),

@@ -3,9 +3,9 @@
 The instances (../shared/oracles/xengine_cases.json) are forward-only graphs with a cost per node and
 device, bytes per node, a budget per device and copy costs per edge and direction. In a Remat Studio
 graph file each device computes out of its own memory (``dev0`` from ``mem0``, ...), the two memories
-are joined by links both ways, and a copy is charged per buffer and direction: the cheapest edge of
-each producer (one transfer serves every consumer on the destination device); copies the instance
-does not list cost 0.
+are joined by direct-access links both ways that carry no copies: as in XEngine's model, a device
+reads an input that lives on the other device over the link, without a copy in its own memory, and
+pays the edge's listed cost for every such read (0 where the instance lists none).
 
 Run: ``.venv/bin/python scripts/make_xengine_examples.py [ORACLE_FILE]``.
 """
@@ -21,15 +21,13 @@ ORACLE = ROOT.parent / "shared" / "oracles" / "xengine_cases.json"
 OUT = ROOT / "resources" / "examples" / "xengine"
 
 
-def copy_costs(case: dict) -> dict[tuple[int, int, int], float]:
-    """``(producer, from_device, to_device) -> time``: the cheapest listed edge, 0 where none is listed."""
+def read_costs(case: dict) -> dict[tuple[int, int, int, int], float]:
+    """``(producer, consumer, from_device, to_device) -> time`` of every edge; 0 where none is listed."""
     n_dev = len(case["cost"])
-    costs = {(i, a, b): 0.0 for i in range(len(case["memory"])) for a in range(n_dev) for b in range(n_dev) if a != b}
-    listed: dict[tuple[int, int, int], float] = {}
+    costs = {(u, v, a, b): 0.0 for u, v in case["edges"] for a in range(n_dev) for b in range(n_dev) if a != b}
     for entry in case["copy"]:
-        key = (case["edges"][entry["edge"]][0], entry["from"], entry["to"])
-        listed[key] = min(listed.get(key, float(entry["cost"])), float(entry["cost"]))
-    costs.update(listed)
+        u, v = case["edges"][entry["edge"]]
+        costs[(u, v, entry["from"], entry["to"])] = float(entry["cost"])
     return costs
 
 
@@ -38,8 +36,10 @@ def system(case: dict) -> dict:
     memories = [{"name": f"mem{d}", "capacity_bytes": int(case["budget"][d]), "kind": "device"} for d in range(n_dev)]
     devices = [{"name": f"dev{d}", "kind": "cpu", "memory": f"mem{d}", "peak_flops": 1e9,
                 "mem_bandwidth_bytes_s": 1e9} for d in range(n_dev)]
-    links = [{"src": f"mem{a}", "dst": f"mem{b}", "bandwidth_bytes_s": 1e9} for a in range(n_dev)
-             for b in range(n_dev) if a != b]
+    # XEngine's model reads a cross-device input over the link without a copy in the reader's memory
+    # (direct access) and never stores a copy there (no copies along the link).
+    links = [{"src": f"mem{a}", "dst": f"mem{b}", "bandwidth_bytes_s": 1e9, "direct_access": True,
+              "allows_copies": False} for a in range(n_dev) for b in range(n_dev) if a != b]
     return {"format": "remat-studio.system", "version": 1, "name": f"XEngine {case['name']} ({n_dev} devices)",
             "description": "The devices of an XEngine unit instance: times and copy costs come from the graph file.",
             "memories": memories, "devices": devices, "links": links}
@@ -52,12 +52,12 @@ def document(case: dict) -> dict:
         deps[v].append(f"v{u}")
     nodes = [{"name": f"v{i}", "size_bytes": int(case["memory"][i]), "deps": sorted(deps[i]),
               "device_cost_s": {f"dev{d}": case["cost"][d][i] for d in range(n_dev)}} for i in range(n)]
-    copies = [{"node": f"v{i}", "src": f"mem{a}", "dst": f"mem{b}", "time_s": cost}
-              for (i, a, b), cost in sorted(copy_costs(case).items())]
+    reads = [{"node": f"v{u}", "reader": f"v{v}", "src": f"mem{a}", "dst": f"mem{b}", "time_s": cost}
+             for (u, v, a, b), cost in sorted(read_costs(case).items())]
     return {
         "format": "remat-studio.graph", "version": 1, "name": case["name"],
         "description": f"XEngine unit instance {case['name']}; published optimum {case['expected']}.",
-        "nodes": nodes, "copy_cost_s": copies, "system": system(case),
+        "nodes": nodes, "read_cost_s": reads, "system": system(case),
         "budgets": {f"mem{d}": int(case["budget"][d]) for d in range(n_dev)}, "objective": "time",
     }
 

@@ -33,7 +33,7 @@ def problem_document(problem: SchedulingProblem) -> dict[str, Any]:
         "graph": {
             "name": graph.name, "source": graph.source, "static_bytes": graph.static_bytes,
             "param_bytes": graph.param_bytes, "optimizer": graph.optimizer, "warnings": graph.warnings,
-            "copy_cost_s": graph.copy_cost_s,
+            "copy_cost_s": graph.copy_cost_s, "read_cost_s": graph.read_cost_s,
             "nodes": [dataclasses.asdict(node) for node in graph.nodes],
         },
         "system": {
@@ -80,6 +80,8 @@ def _graph_from_dict(doc: dict[str, Any], where: str) -> TrainingGraph:
         source=doc.get("source", ""), optimizer=doc.get("optimizer", "sgd"),
         warnings=tuple(doc.get("warnings", ())),
         copy_cost_s=tuple((int(n), str(s), str(d), float(t)) for n, s, d, t in doc.get("copy_cost_s", ())),
+        read_cost_s=tuple((int(n), int(r), str(s), str(d), float(t))
+                          for n, r, s, d, t in doc.get("read_cost_s", ())),
     )
 
 
@@ -126,6 +128,16 @@ def _matrix(doc: dict[str, Any], key: str, shape: tuple[int, int], where: str) -
     return np.array(rows, dtype=float).reshape(shape)
 
 
+def _reads(rows: Any, n_link: int, n: int, where: str) -> tuple[tuple[int, int, int, float], ...]:
+    out = []
+    for r, (link, reader, node, time) in enumerate(rows):
+        if not (0 <= link < n_link and 0 <= reader < n and 0 <= node < n) or time < 0:
+            raise RematError(f"{where}: field costs/read_time_s/{r}: link {link}, reader {reader}, node {node} "
+                             f"or time {time} is out of range")
+        out.append((int(link), int(reader), int(node), float(time)))
+    return tuple(out)
+
+
 def _per_memory(doc: dict[str, Any], key: str, names: list[str], where: str) -> tuple[int, ...]:
     values = doc[key]
     if set(values) != set(names):
@@ -145,6 +157,7 @@ def problem_from_document(document: dict[str, Any], where: str = "schedule") -> 
         compute_energy_j=_matrix(costs_doc, "compute_energy_j", (n, n_dev), where),
         copy_time_s=_matrix(costs_doc, "copy_time_s", (n_link, n), where),
         copy_energy_j=_matrix(costs_doc, "copy_energy_j", (n_link, n), where),
+        read_time_s=_reads(costs_doc.get("read_time_s", ()), n_link, n, where),
     )
     names = [m.name for m in system.memories]
     problem_doc = document["problem"]

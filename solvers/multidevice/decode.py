@@ -20,11 +20,13 @@ from solvers.multidevice.formulation import MultiDeviceMilp
 
 @dataclass(frozen=True, eq=False)
 class StagePlan:
-    """Boolean stage matrices: R (devices, T, n), S (memories, T, n), X (links, T, n)."""
+    """Boolean stage matrices: R (devices, T, n), S (memories, T, n), X (links, T, n), and the remote
+    reads Y as ``(link, stage, reader, input)`` tuples."""
 
     R: np.ndarray
     S: np.ndarray
     X: np.ndarray
+    Y: frozenset[tuple[int, int, int, int]] = frozenset()
 
 
 def plan_from_vector(milp: MultiDeviceMilp, x: np.ndarray) -> StagePlan:
@@ -33,22 +35,28 @@ def plan_from_vector(milp: MultiDeviceMilp, x: np.ndarray) -> StagePlan:
         values = np.where(index >= 0, x[np.maximum(index, 0)], 0.0)
         return values > 0.5
 
-    return StagePlan(pick(milp.R), pick(milp.S), pick(milp.X))
+    reads = frozenset((int(link), int(t), int(k), int(i)) for col, link, t, k, i in milp.reads if x[col] > 0.5)
+    return StagePlan(pick(milp.R), pick(milp.S), pick(milp.X), reads)
 
 
 def plan_objective(problem: SchedulingProblem, plan: StagePlan) -> float:
     """Compute plus copy cost of ``plan`` in the problem's units (what the simulator measures)."""
-    energy = problem.objective is Objective.ENERGY
-    compute = problem.costs.compute_energy_j if energy else problem.costs.compute_time_s
-    copy = problem.costs.copy_energy_j if energy else problem.costs.copy_time_s
-    total = sum(float(compute[i, d]) for d, _t, i in zip(*np.nonzero(plan.R), strict=True))
-    total += sum(float(copy[link, i]) for link, _t, i in zip(*np.nonzero(plan.X), strict=True))
-    return total
+    if problem.objective is Objective.ENERGY:
+        costs = problem.costs
+        total = _compute_and_copies(plan, costs.compute_energy_j, costs.copy_energy_j)
+        return total + sum(float(costs.copy_energy_j[link, i]) for link, _t, _k, i in plan.Y)
+    return plan_serial_time(problem, plan)
 
 
 def plan_serial_time(problem: SchedulingProblem, plan: StagePlan) -> float:
-    total = sum(float(problem.costs.compute_time_s[i, d]) for d, _t, i in zip(*np.nonzero(plan.R), strict=True))
-    total += sum(float(problem.costs.copy_time_s[l, i]) for l, _t, i in zip(*np.nonzero(plan.X), strict=True))
+    costs = problem.costs
+    total = _compute_and_copies(plan, costs.compute_time_s, costs.copy_time_s)
+    return total + sum(costs.read_time(link, k, i) for link, _t, k, i in plan.Y)
+
+
+def _compute_and_copies(plan: StagePlan, compute: np.ndarray, copy: np.ndarray) -> float:
+    total = sum(float(compute[i, d]) for d, _t, i in zip(*np.nonzero(plan.R), strict=True))
+    total += sum(float(copy[link, i]) for link, _t, i in zip(*np.nonzero(plan.X), strict=True))
     return total
 
 
@@ -58,6 +66,10 @@ def decode_plan(problem: SchedulingProblem, plan: StagePlan) -> Schedule:
     steps: list[Step] = []
     resident: list[set[int]] = [set() for _ in range(problem.n_memories)]
     T = plan.R.shape[1]
+    reads: dict[tuple[int, int, int], list[tuple[int, int]]] = {}
+    for link, t, k, i in sorted(plan.Y):
+        src, dst = links[link]
+        reads.setdefault((t, k, dst), []).append((i, src))
     for t in range(T):
         keep = plan.S[:, t + 1] if t + 1 < T else np.zeros_like(plan.S[:, 0])
         last = _last_touches(problem, plan, t, links)
@@ -71,8 +83,9 @@ def decode_plan(problem: SchedulingProblem, plan: StagePlan) -> Schedule:
                     bufs.discard(buf)
         for k in range(t + 1):
             for d in np.flatnonzero(plan.R[:, t, k]):
-                steps.append(Compute(k, int(d)))
-                resident[problem.device_memory[int(d)]].add(k)
+                memory = problem.device_memory[int(d)]
+                steps.append(Compute(k, int(d), tuple(reads.get((t, k, memory), ()))))
+                resident[memory].add(k)
             for link in np.flatnonzero(plan.X[:, t, k]):
                 src, dst = links[int(link)]
                 steps.append(Copy(k, src, dst))
@@ -104,4 +117,8 @@ def _last_touches(
             src, dst = links[int(link)]
             last[(src, k)] = k
             last[(dst, k)] = max(last.get((dst, k), k), k)
+    for link, stage, k, i in plan.Y:
+        if stage == t:
+            src = links[link][0]
+            last[(src, i)] = max(last.get((src, i), k), k)
     return last

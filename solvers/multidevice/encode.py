@@ -34,6 +34,7 @@ def plan_from_schedule(problem: SchedulingProblem, schedule: Schedule) -> StageP
     R = np.zeros((D, n, n), dtype=bool)
     S = np.zeros((M, n, n), dtype=bool)
     X = np.zeros((len(problem.link_index), n, n), dtype=bool)
+    Y: set[tuple[int, int, int, int]] = set()
     resident: list[set[int]] = [set() for _ in range(M)]
     stage, just_advanced = 0, False
     for step in schedule.steps:
@@ -61,10 +62,11 @@ def plan_from_schedule(problem: SchedulingProblem, schedule: Schedule) -> StageP
         if step.node > stage or R[same_memory, stage, step.node].any():
             return None
         R[step.device, stage, step.node] = True
-        resident[problem.device_memory[step.device]].add(step.node)
+        resident[memory].add(step.node)
+        Y.update((problem.link_index[(src, memory)], stage, step.node, dep) for dep, src in step.remote)
         if step.node == stage:
             stage, just_advanced = stage + 1, True
-    return StagePlan(R, S, X) if stage == n else None
+    return StagePlan(R, S, X, frozenset(Y)) if stage == n else None
 
 
 def plain_plan(problem: SchedulingProblem, device: int) -> StagePlan:
@@ -95,6 +97,10 @@ def vector_from_plan(problem: SchedulingProblem, milp: MultiDeviceMilp, plan: St
         if (value & (index < 0)).any():
             return None
         x[index[value]] = 1.0
+    read_cols = {(int(link), int(t), int(k), int(i)): int(col) for col, link, t, k, i in milp.reads}
+    if not plan.Y.issubset(read_cols):
+        return None
+    x[[read_cols[key] for key in plan.Y]] = 1.0
     _fill_frees(problem, milp, plan, x)
     _fill_usage(problem, milp, x)
     activity = milp.matrix @ x
@@ -112,15 +118,18 @@ def _fill_frees(problem: SchedulingProblem, milp: MultiDeviceMilp, plan: StagePl
     members = [np.array([problem.device_memory[d] == m for d in range(problem.n_devices)])
                for m in range(problem.n_memories)]
     arrive_link = {m: [k for (s, d), k in problem.link_index.items() if d == m] for m in range(problem.n_memories)}
+    source = {link: src for (src, _dst), link in problem.link_index.items()}
+    # (memory holding the buffer, stage, reader, buffer) of every remote read.
+    remote = {(source[link], t, k, i) for link, t, k, i in plan.Y}
     n = problem.n_nodes
     for col, m, t, i, j in milp.frees:
         computed = plan.R[members[m], t]
         if j == i:
             touched = computed[:, i].any() or plan.X[arrive_link[m], t, i].any()
         else:
-            touched = computed[:, j].any()
+            touched = computed[:, j].any() or (m, t, j, i) in remote
         kept = t + 1 < n and plan.S[m, t + 1, i]
-        later = any(computed[:, u].any() for u in users[i] if j < u <= t)
+        later = any(computed[:, u].any() or (m, t, u, i) in remote for u in users[i] if j < u <= t)
         x[col] = 1.0 if touched and not kept and not later else 0.0
 
 

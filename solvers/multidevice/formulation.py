@@ -15,6 +15,10 @@ where ``X`` says so. Variables (all binary except U and FREE):
 - ``FREE[m,t,i,j]`` (continuous in [0, 1], integral at integral R/S/X): buffer i is released from
   memory m right after position j, its last touch in the stage, when it is not kept for stage t+1.
 
+- ``Y[l,t,k,i]``: over a direct-access link l, node k (computed in stage t by a device of l's
+  destination memory) reads its input i where i lives, in l's source memory: one transfer charged
+  per read, no room taken in the destination (see :class:`core.system.Link`).
+
 A buffer *arrives* in memory m at position i when a device of m computes it or a copy brings it:
 ``A[m,t,i] = sum_{d in m} R[d,t,i] + sum_{l -> m} X[l,t,i]``.
 """
@@ -61,6 +65,8 @@ class MultiDeviceMilp:
     U: np.ndarray
     #: One row per FREE column: (column, memory, stage, buffer, position).
     frees: np.ndarray
+    #: One row per Y column (remote read): (column, link, stage, reader, input).
+    reads: np.ndarray
     col_kinds: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
@@ -130,11 +136,16 @@ class _Builder:
 
 
 def byte_unit(problem: SchedulingProblem) -> int:
-    """The byte unit of the memory rows: the gcd of all sizes and budgets, coarser for huge memories."""
-    values = [n.size_bytes for n in problem.graph.nodes] + list(problem.budgets_bytes)
-    values += list(problem.static_bytes)
+    """The byte unit of the memory rows: the gcd of all sizes and budgets, coarser for huge memories.
+
+    A budget above static memory plus every buffer at once never binds, so it is capped there first:
+    a terabyte storage memory must not coarsen the unit of a kilobyte SRAM.
+    """
+    total = sum(n.size_bytes for n in problem.graph.nodes)
+    budgets = [min(b, s + total) for b, s in zip(problem.budgets_bytes, problem.static_bytes, strict=True)]
+    values = [n.size_bytes for n in problem.graph.nodes] + budgets + list(problem.static_bytes)
     g = reduce(math.gcd, [int(v) for v in values if v > 0], 0) or 1
-    biggest = max(problem.budgets_bytes, default=1)
+    biggest = max(budgets, default=1)
     return max(g, math.ceil(biggest / MAX_UNITS))
 
 
@@ -165,6 +176,10 @@ class _Formulation:
         self.X = np.full((len(self.links), self.n, self.n), -1, dtype=np.int64)
         self.U = np.full((problem.n_memories, self.n, self.n), -1, dtype=np.int64)
         self.free_meta: list[tuple[int, int, int, int, int]] = []
+        self.direct = [link for (_, _), link in self.links if problem.system.links[link].direct_access]
+        self.ends = {link: pair for pair, link in self.links}
+        #: (link, stage, reader, input) -> Y column.
+        self.Y: dict[tuple[int, int, int, int], int] = {}
 
     # ----------------------------------------------------------------------------- variables
     def _columns(self) -> dict[str, tuple[int, int]]:
@@ -187,12 +202,34 @@ class _Formulation:
         kinds["S"] = (start, len(b.cost))
         start = len(b.cost)
         for (src, _dst), link in self.links:
+            if not p.system.links[link].allows_copies:
+                continue  # direct reads only
             computes_here = bool(self.devices_of[src])
             for t in range(n):
                 for i in range(t + 1 if computes_here else t):
                     self.X[link, t, i] = b.col(float(copy[link, i]))
         kinds["X"] = (start, len(b.cost))
+        start = len(b.cost)
+        for link in self.direct:
+            if not self.devices_of[self.ends[link][1]]:
+                continue  # nothing computes out of a storage memory
+            for t in range(n):
+                for k in range(t + 1):
+                    for i in dict.fromkeys(p.graph.nodes[k].deps):
+                        cost = copy[link, i] if energy else p.costs.read_time(link, k, i)
+                        self.Y[(link, t, k, i)] = b.col(float(cost))
+        kinds["Y"] = (start, len(b.cost))
         return kinds
+
+    def _remote(self, m: int, t: int, k: int, i: int) -> list[tuple[int, float]]:
+        """Terms of the remote reads that bring input i to node k computed in memory m."""
+        return [(self.Y[key], 1.0) for link in self.direct if self.ends[link][1] == m
+                if (key := (link, t, k, i)) in self.Y]
+
+    def _read_from(self, m: int, t: int, k: int, i: int) -> list[tuple[int, float]]:
+        """Terms of the remote reads of buffer i, held in memory m, by node k in stage t."""
+        return [(self.Y[key], 1.0) for link in self.direct if self.ends[link][0] == m
+                if (key := (link, t, k, i)) in self.Y]
 
     def _arrive(self, m: int, t: int, i: int) -> list[tuple[int, float]]:
         """Terms of A[m,t,i]: node i computed in memory m or copied into it in stage t."""
@@ -225,7 +262,9 @@ class _Formulation:
             row_lower=np.array(b.row_lower), row_upper=np.array(b.row_upper),
             families=tuple(b.families), R=self.R, S=self.S, X=self.X, byte_unit=self.unit,
             size_units=np.array(self.size, dtype=np.int64), U=self.U,
-            frees=np.array(self.free_meta, dtype=np.int64).reshape(-1, 5), col_kinds=kinds,
+            frees=np.array(self.free_meta, dtype=np.int64).reshape(-1, 5),
+            reads=np.array([(y, *key) for key, y in self.Y.items()], dtype=np.int64).reshape(-1, 5),
+            col_kinds=kinds,
         )
 
     def _stage_rows(self) -> None:
@@ -247,8 +286,14 @@ class _Formulation:
             for t in range(n):
                 for k in range(t + 1):
                     for i in dict.fromkeys(p.graph.nodes[k].deps):
-                        need = [(c, -v) for c, v in self._arrive(m, t, i) + self._resident(m, t, i)]
-                        b.row(self._computed_in(m, t, k) + need, -inf, 0.0)
+                        have = self._arrive(m, t, i) + self._resident(m, t, i) + self._remote(m, t, k, i)
+                        b.row(self._computed_in(m, t, k) + [(c, -v) for c, v in have], -inf, 0.0)
+        b.family("remote read: the input is in the source memory and its reader runs where the link leads")
+        for (link, t, k, i), y in self.Y.items():
+            src, dst = self.ends[link]
+            have = [(c, -v) for c, v in self._arrive(src, t, i) + self._resident(src, t, i)]
+            b.row([(y, 1.0), *have], -inf, 0.0)
+            b.row([(y, 1.0)] + [(c, -v) for c, v in self._computed_in(dst, t, k)], -inf, 0.0)
         b.family("copy source: a copied buffer is resident in, or computed into, the source memory")
         for (src, _dst), link in self.links:
             for t in range(n):
@@ -269,6 +314,7 @@ class _Formulation:
         users = p.graph.users
         frees: dict[tuple[int, int, int], list[tuple[int, int]]] = {}
         start = len(b.cost)
+        remote_targets = {self.ends[link][1] for link in self.direct}
         b.family("free: release a buffer after its last touch in the stage unless it is kept")
         for m in range(p.n_memories):
             if not self.devices_of[m]:
@@ -276,23 +322,31 @@ class _Formulation:
             for t in range(n):
                 for i in range(t + 1):
                     positions = [i] + [u for u in users[i] if u <= t]
-                    touch = [self._arrive(m, t, i)] + [self._computed_in(m, t, u) for u in positions[1:]]
+                    touch = [self._arrive(m, t, i)] + [self._computed_in(m, t, u) + self._read_from(m, t, u, i)
+                                                       for u in positions[1:]]
                     for a, j in enumerate(positions):
                         f = b.col(0.0, integral=False)
                         frees.setdefault((m, t, j), []).append((i, f))
                         self.free_meta.append((f, m, t, i, j))
                         b.row([(f, 1.0)] + [(c, -v) for c, v in touch[a]], -inf, 0.0)
+                        if m in remote_targets and a > 0:
+                            # A reader here may have read i remotely: free only what is here.
+                            here = self._arrive(m, t, i) + self._resident(m, t, i)
+                            b.row([(f, 1.0)] + [(c, -v) for c, v in here], -inf, 0.0)
                         if t + 1 < n:
                             b.row([(f, 1.0), (int(self.S[m, t + 1, i]), 1.0)], -inf, 1.0)
-                        for later in touch[a + 1:]:
-                            b.row([(f, 1.0), *later], -inf, 1.0)
+                        for u in positions[a + 1:]:
+                            # A local and a remote read of i at u may both happen: a row for each.
+                            b.row([(f, 1.0), *self._computed_in(m, t, u)], -inf, 1.0)
+                            for y in self._read_from(m, t, u, i):
+                                b.row([(f, 1.0), y], -inf, 1.0)
         kinds["FREE"] = (start, len(b.cost))
         start = len(b.cost)
         b.family("memory: bytes in use per memory and position, within budget minus static")
         for m in range(p.n_memories):
             if not self.devices_of[m]:
                 continue
-            room = math.floor((p.budgets_bytes[m] - p.static_bytes[m]) / self.unit)
+            room = min(math.floor((p.budgets_bytes[m] - p.static_bytes[m]) / self.unit), sum(self.size))
             for t in range(n):
                 previous = -1
                 for k in range(t + 1):
@@ -314,7 +368,7 @@ class _Formulation:
         for m in range(p.n_memories):
             if self.devices_of[m]:
                 continue
-            room = math.floor((p.budgets_bytes[m] - p.static_bytes[m]) / self.unit)
+            room = min(math.floor((p.budgets_bytes[m] - p.static_bytes[m]) / self.unit), sum(self.size))
             for t in range(self.n):
                 terms = [(c, float(self.size[i])) for i in range(t + 1) for c, _ in self._arrive(m, t, i)]
                 terms += [(int(self.S[m, t, i]), float(self.size[i])) for i in range(t)]
@@ -331,4 +385,6 @@ class _Formulation:
             terms.append((int(self.R[d, t, i]), float(p.costs.compute_time_s[i, d])))
         for (link, t, i) in zip(*np.nonzero(self.X >= 0), strict=True):
             terms.append((int(self.X[link, t, i]), float(p.costs.copy_time_s[link, i])))
+        for (link, _t, k, i), y in self.Y.items():
+            terms.append((y, p.costs.read_time(link, k, i)))
         b.row(terms, -math.inf, float(p.time_limit_s))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.graph import working_set_bytes
+from core.feasibility import infeasibility_reason
 from core.problem import SchedulingProblem
 from core.schedule import Schedule
 from solvers.base import (
@@ -148,17 +148,9 @@ def cost_scale(milp: MultiDeviceMilp) -> float:
 
 def precheck(problem: SchedulingProblem) -> str | None:
     """A reason no schedule exists, found without solving, or None."""
-    compute_memories = sorted(set(problem.device_memory))
-    for m in range(problem.n_memories):
-        if problem.static_bytes[m] > problem.budgets_bytes[m]:
-            return (f"static memory ({problem.static_bytes[m]} bytes) exceeds the budget of memory "
-                    f"{problem.memory_name(m)!r} ({problem.budgets_bytes[m]} bytes)")
-    for node in problem.graph.nodes:
-        need = working_set_bytes(problem.graph, node.id)
-        if all(problem.static_bytes[m] + need > problem.budgets_bytes[m] for m in compute_memories):
-            fits = min(problem.static_bytes[m] + need for m in compute_memories)
-            return (f"node {node.name!r} needs {need} bytes of inputs and output at once; no device "
-                    f"memory has room for it: raise a budget to at least {fits} bytes")
+    reason = infeasibility_reason(problem)
+    if reason is not None:
+        return reason
     if problem.time_limit_s is not None:
         fastest = float(problem.costs.compute_time_s.min(axis=1).sum())
         if fastest > problem.time_limit_s:
@@ -215,4 +207,5 @@ def _plan_stats(problem: SchedulingProblem, plan: object) -> dict[str, object]:
         "recomputations": recomputes,
         "copies": int(X.sum()) - pages,
         "pages": pages,
+        "remote_reads": len(plan.Y),  # type: ignore[attr-defined]
     }

@@ -78,11 +78,23 @@ def instance_from_problem(problem: SchedulingProblem) -> XEngineInstance:
     )
 
 
-def solve_reference(instance: XEngineInstance, *, memory: str = "per_device",
-                    time_limit_s: float = 60.0) -> ReferenceResult:
-    """Solve the published model with SCIP through cvxpy. ``memory``: "per_device" or "published"."""
-    model = _Model(instance, summed=(memory == "published"))
-    problem = cp.Problem(cp.Minimize(model.objective()), model.constraints())
+def solve_reference(instance: XEngineInstance, *, memory: str = "per_device", time_limit_s: float = 60.0,
+                    pinned: tuple[np.ndarray, np.ndarray] | None = None,
+                    nonnegative_memory: bool = True) -> ReferenceResult:
+    """Solve the published model with SCIP through cvxpy. ``memory``: "per_device" or "published".
+
+    ``pinned`` fixes R and S (arrays of shape (devices, T, T)) to evaluate one schedule.
+    ``nonnegative_memory=False`` drops the rows ``U >= 0``: the published FREE rows subtract a remote
+    input's size from the reader's memory, which never held it, and these rows then forbid schedules
+    that are valid on real devices.
+    """
+    model = _Model(instance, summed=(memory == "published"), nonnegative_memory=nonnegative_memory)
+    objective = model.objective()  # builds the copy terms the rows refer to
+    rows = model.constraints()
+    if pinned is not None:
+        rows += [model.R[d] == pinned[0][d] for d in range(model.D)]
+        rows += [model.S[d] == pinned[1][d] for d in range(model.D)]
+    problem = cp.Problem(cp.Minimize(objective), rows)
     problem.solve(solver=cp.SCIP, scip_params={"limits/time": float(time_limit_s)})
     if problem.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
         return ReferenceResult(str(problem.status), None)
@@ -92,8 +104,8 @@ def solve_reference(instance: XEngineInstance, *, memory: str = "per_device",
 
 
 class _Model:
-    def __init__(self, inst: XEngineInstance, *, summed: bool) -> None:
-        self.inst, self.summed = inst, summed
+    def __init__(self, inst: XEngineInstance, *, summed: bool, nonnegative_memory: bool = True) -> None:
+        self.inst, self.summed, self.nonnegative = inst, summed, nonnegative_memory
         self.D, self.T, self.E = len(inst.cost), len(inst.memory), len(inst.edges)
         D, T, E = self.D, self.T, self.E
         # Memory in units of the largest budget keeps SCIP's numbers small.
@@ -131,7 +143,9 @@ class _Model:
             rows += [Z[d] <= R[d] + S[d], Z[d] >= R[d], Z[d] >= S[d]]
             rows += [cp.multiply(R[d], upper) == 0, cp.multiply(S[d], upper_diag) == 0]
             rows.append(S[d][1:, :] <= S[d][:-1, :] + R[d][:-1, :])
-            rows += [U[d] >= 0, U[d] <= inst.budget[d] / self.scale]
+            rows.append(U[d] <= inst.budget[d] / self.scale)
+            if self.nonnegative:
+                rows.append(U[d] >= 0)
         diag = sum(cp.diag(R[d]) for d in range(D))
         rows += [diag >= 1, cp.sum(diag) == T]
         any_device = [sum(R[d][:, u] + S[d][:, u] for d in range(D)) for u in range(T)]

@@ -17,7 +17,7 @@ import dataclasses
 import pytest
 
 import solvers
-from core.graph import no_recompute_peak
+from core.graph import min_feasible_budget, no_recompute_peak
 from core.problem import Objective
 from core.system import Link
 from core.trace import StepRole
@@ -116,10 +116,15 @@ def test_time_limit_below_the_fastest_step_is_infeasible_at_once() -> None:
 def test_microcontroller_pages_to_flash_instead_of_recomputing_a_slow_layer() -> None:
     KB = 1000
     graph = chain_graph([16 * KB, 2 * KB, 16 * KB, 16 * KB], {"cpu": [0.01, 0.5, 0.01, 0.01]})
-    # Cortex-M4-like at 0.1 W; external flash at 2 MB/s.
+    # Cortex-M4-like at 0.1 W; external flash at 2 MB/s: 1 ms to page the slow layer's 2 kB out.
     system = storage_system("mcu-like", 10**6, 0.1, 2e6, 5e-9, storage_name="flash")
-    peak = no_recompute_peak(graph)
-    result = solvers.run("milp-highs", problem_on(graph, system, {"ram": peak - 16 * KB}), OPTIONS)
+    budget = {"ram": min_feasible_budget(graph)}
+    result = solvers.run("milp-highs", problem_on(graph, system, budget), OPTIONS)
     assert result.status is SolveStatus.OPTIMAL
     assert 1 in _pages(result) and 1 not in _recomputed(result)
     assert {t.lane for t in result.trace.timings if t.role is StepRole.PAGE_OUT} == {"ram->flash"}
+    # Without the flash the same budget forces recomputing the slow layer, twice.
+    bare = dataclasses.replace(system, memories=system.memories[:1], links=())
+    alone = solvers.run("milp-highs", problem_on(graph, bare, budget), OPTIONS)
+    assert alone.status is SolveStatus.OPTIMAL and _recomputed(alone).count(1) == 2
+    assert result.objective < alone.objective - 0.9

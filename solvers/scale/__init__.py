@@ -1,1 +1,0 @@
-"""Fast exact rematerialization at the scale of real networks (tightened stage model, warm starts, bounds)."""
