@@ -106,7 +106,9 @@ class TrainingNode:
     """One node of the training graph: it reads ``deps`` and produces one buffer of ``size_bytes``.
 
     ``cost_s`` is a device-independent cost given by the graph file (benchmark graphs carry profiled
-    costs); ``device_cost_s`` overrides it per device name. Without either, costs come from the
+    costs); ``device_cost_s`` overrides it per device name. ``param_state_bytes`` tells where the
+    graph's static memory comes from: the weights an operator trains, with their gradients and optimizer
+    state, which must be resident wherever the operator (or its backward node) runs. Without either, costs come from the
     roofline model over ``flops`` and ``bytes_accessed`` (see :mod:`core.costs`).
     """
 
@@ -125,6 +127,10 @@ class TrainingNode:
     cost_s: float | None = None
     device_cost_s: tuple[tuple[str, float], ...] = ()
     shapes: tuple[tuple[int, ...], ...] = ()
+    #: Bytes this node's parameters hold for the whole step: weights, gradients and optimizer state
+    #: (forward nodes of operators with weights; part of the graph's ``static_bytes``, where a weight
+    #: shared by two operators counts once, here in both).
+    param_state_bytes: int = 0
 
 
 @dataclass(frozen=True)

@@ -130,6 +130,8 @@ def _node(entry: dict[str, Any], new_id: dict[int, int], deps: tuple[int, ...], 
         onnx_name=entry.get("onnx_name", ""), module_scope=entry.get("module_scope", ""),
         random=bool(entry.get("random", False)), cost_s=entry.get("cost_s"),
         device_cost_s=tuple((str(k), float(v)) for k, v in entry.get("device_cost_s", {}).items()),
+        param_state_bytes=_size(entry.get("param_state_bytes", 0), where, f"nodes/{position}/param_state_bytes",
+                                allow_zero=True),
     )
 
 

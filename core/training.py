@@ -58,7 +58,7 @@ def build_training_graph(model: ModelGraph, optimizer: str = "sgd") -> TrainingG
     outputs = _output_producers(model)
     reaches = _reaches_loss(ops, users, outputs)
     needs_grad = _needs_grad(ops, reaches)
-    nodes = [_forward_node(op) for op in ops]
+    nodes = [_forward_node(op, optimizer) for op in ops]
     loss_id = len(nodes)
     nodes.append(_loss_node(model, loss_id, outputs))
     pending = [_pending(op, needs_grad) for op in reversed(ops) if needs_grad[op.id]]
@@ -116,11 +116,12 @@ def _needs_grad(ops: tuple[Operator, ...], reaches: list[bool]) -> list[bool]:
     return needs
 
 
-def _forward_node(op: Operator) -> TrainingNode:
+def _forward_node(op: Operator, optimizer: str) -> TrainingNode:
     return TrainingNode(
         id=op.id, name=op.name, kind=NodeKind.FORWARD, op_type=op.op_type, size_bytes=op.output_bytes,
         deps=op.inputs, flops=op.flops, bytes_accessed=op.bytes_accessed, onnx_name=op.name,
         module_scope=op.module_scope, random=op.random, shapes=tuple(t.shape for t in op.outputs),
+        param_state_bytes=static_memory_bytes(op.param_bytes, optimizer),
     )
 
 

@@ -62,6 +62,7 @@ def _node_from_dict(entry: dict[str, Any]) -> TrainingNode:
         cost_s=entry.get("cost_s"),
         device_cost_s=tuple((str(name), float(cost)) for name, cost in entry.get("device_cost_s", ())),
         shapes=tuple(tuple(shape) for shape in entry.get("shapes", ())),
+        param_state_bytes=int(entry.get("param_state_bytes", 0)),
     )
 
 

@@ -94,6 +94,9 @@ def test_static_memory_by_optimizer(optimizer: str, copies: int) -> None:
     graph = build_training_graph(mlp(), optimizer)
     assert graph.static_bytes == copies * 2400 + X.size_bytes
     assert graph.optimizer == optimizer and graph.param_bytes == 2400
+    # Where it lives: each operator's weights with their gradients and optimizer state.
+    assert [n.param_state_bytes for n in graph.forward_nodes()] == [copies * 800, 0, copies * 1600, 0]
+    assert all(n.param_state_bytes == 0 for n in graph.nodes if n.kind is not NodeKind.FORWARD)
 
 
 def test_unknown_optimizer_is_a_user_error() -> None:
