@@ -90,12 +90,12 @@ def choose_victim(state: GreedyState, memory: int) -> tuple[int, int | None] | N
     Buffers the operation under way will read soon (``spared``) go only when nothing else is left.
     """
     best: tuple[float, int, int | None] | None = None
-    tick, sizes, last = state.tick, state.tables.sizes, state.last_access[memory]
+    sizes = state.tables.sizes
     pool, pinned = state.pools[memory], state.pinned[memory]
     candidates = pool.best_rank(pinned, PER_BUCKET, state.spared[memory]) or pool.best_rank(pinned, PER_BUCKET)
     for node in candidates:
         cost, target = way_back(state, node, memory)
-        score = cost / (sizes[node] * max(1, tick - last[node]))
+        score = cost / (sizes[node] * state.staleness(node, memory))
         if best is None or score < best[0]:
             best = (score, node, target)
     return None if best is None else (best[1], best[2])

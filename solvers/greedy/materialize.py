@@ -58,10 +58,11 @@ def recompute_estimate(state: GreedyState, node: int, device: int) -> float:
 class _Frame:
     """A node whose inputs are being made resident; the first ``done`` of ``deps`` are pinned.
 
-    Order: resident inputs that could not be rebuilt in one step are pinned first (losing one
-    would mean a long rebuild); then the missing inputs are rebuilt, with as little as possible
-    pinned; then the other resident inputs are pinned, and one evicted meanwhile is rebuilt then,
-    in one step, with the others pinned.
+    Order: the missing inputs are rebuilt first, while as little as possible is pinned, the one
+    whose inputs take the most room first (it needs the most beyond what stays pinned after it);
+    then the resident inputs are pinned, those that could not be rebuilt in one step first. Until
+    their turn, resident inputs are *spared*: evicted only when nothing else is left (and then
+    rebuilt when their turn comes, with the others pinned).
     """
 
     node: int
@@ -71,8 +72,12 @@ class _Frame:
     done: int = 0
 
 
-def _frame(state: GreedyState, node: int, memory: int, pins: Pins) -> _Frame:
-    """The frame of ``node``; its resident inputs are spared until their turn comes."""
+def _frame(state: GreedyState, node: int, memory: int, pins: Pins, resident_first: bool = False) -> _Frame:
+    """The frame of ``node``; its resident inputs are spared until their turn comes.
+
+    With ``resident_first`` the resident inputs are pinned before the missing ones are rebuilt
+    (the other order, tried after running out of memory with the first one).
+    """
     keep: list[int] = []
     missing: list[int] = []
     cheap: list[int] = []
@@ -86,10 +91,16 @@ def _frame(state: GreedyState, node: int, memory: int, pins: Pins) -> _Frame:
     spared = (*keep, *cheap)
     for dep in spared:
         state.spare(dep, memory)
-    return _Frame(node, pins, (*keep, *missing, *cheap), spared)
+    # Sethi-Ullman: the rebuild needing the most room beyond its own result goes first
+    ws, sizes = state.tables.working_set, state.tables.sizes
+    missing.sort(key=lambda dep: sizes[dep] - ws[dep])
+    order = (*keep, *cheap, *missing) if resident_first else (*missing, *keep, *cheap)
+    return _Frame(node, pins, order, spared)
 
 
-def make_inputs_resident(state: GreedyState, node: int, device: int, pins: Pins) -> None:
+def make_inputs_resident(
+    state: GreedyState, node: int, device: int, pins: Pins, *, resident_first: bool = False,
+) -> None:
     """Make every input of ``node`` resident in ``device``'s memory, pinned in ``pins``.
 
     DTR's rematerialization, with an explicit stack: inputs are taken one at a time; a resident one
@@ -97,10 +108,11 @@ def make_inputs_resident(state: GreedyState, node: int, device: int, pins: Pins)
     own inputs (a new frame). Only the inputs of the nodes on the current path are pinned, so a deep
     chain of evicted buffers needs little memory at once. Raises
     :class:`solvers.greedy.state.Stuck` when memory runs out; every pin is released by then except
-    those in ``pins``, which the caller releases.
+    those in ``pins``, which the caller releases. ``resident_first`` orders the node's own inputs
+    (see :func:`_frame`).
     """
     memory = state.tables.device_memory[device]
-    stack = [_frame(state, node, memory, pins)]
+    stack = [_frame(state, node, memory, pins, resident_first)]
     try:
         while True:
             frame = stack[-1]

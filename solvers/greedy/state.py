@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+from bisect import bisect_left
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -73,6 +74,8 @@ class GreedyState:
         self.pageable = [
             any((m, s) in tables.links and (s, m) in tables.links for s in tables.storage) for m in range(n_mem)
         ]
+        #: Staleness as the distance to the next reader instead of the time since the last use.
+        self.look_ahead = False
         #: Limits that turn a thrashing pass into :class:`GiveUp` (set by the driver).
         self.max_recomputations = 8 * n + 1000
         self.deadline = math.inf
@@ -157,6 +160,16 @@ class GreedyState:
         for user in self.tables.users[node]:
             if held[user]:
                 self.rerank(user)
+
+    def staleness(self, node: int, memory: int) -> int:
+        """DTR's staleness (steps since ``node`` was last used in ``memory``), or with ``look_ahead``
+        the number of frontier nodes until its next reader (buffers kept only for rebuilds: the end)."""
+        if not self.look_ahead:
+            return max(1, self.tick - self.last_access[memory][node])
+        users = self.tables.users[node]
+        index = bisect_left(users, self.frontier)
+        following = users[index] if index < len(users) else self.tables.n
+        return max(1, following - self.frontier)
 
     def is_pinned(self, node: int) -> bool:
         return any(node in pins for pins in self.pinned)
