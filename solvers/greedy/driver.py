@@ -122,6 +122,7 @@ def _one_pass(
     state.make_room = make_room
     state.look_ahead = how.look_ahead
     state.deadline = started + options.time_limit_s
+    state.cancel = cancel
     limit = problem.time_limit_s if by_energy else None
     last_report = started
     for node in range(tables.n):
@@ -138,6 +139,8 @@ def _one_pass(
         try:
             placed = _place(state, node, by_energy, limit)
         except GiveUp as give_up:
+            if give_up.cancelled:
+                return _Run(cancelled=True)
             return _Run(failure=f"greedy gave up at node {problem.graph.nodes[node].name!r}: {give_up}; "
                         "try a larger budget or an exact solver")
         if not placed:

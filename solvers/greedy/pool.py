@@ -11,10 +11,20 @@ dropped when they surface.
 from __future__ import annotations
 
 import heapq
+import math
 from collections.abc import Mapping
 
 Key = tuple[int, int]  # (rank, bucket)
 EMPTY: Mapping[int, int] = {}
+#: Bucket of buffers that cost nothing to recompute.
+FREE_BUCKET = -(10**6)
+
+
+def cost_bucket(cost: float, size: int) -> int:
+    """Pool bucket of a buffer: the binary exponent of its recompute cost per byte."""
+    if cost <= 0:
+        return FREE_BUCKET
+    return math.frexp(cost / size)[1]
 
 
 class CandidatePool:

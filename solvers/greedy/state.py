@@ -15,11 +15,9 @@ from dataclasses import dataclass, field
 
 from core.problem import SchedulingProblem
 from core.schedule import Compute, Copy, Free, Step
-from solvers.greedy.pool import CandidatePool
+from solvers.base import CancelToken
+from solvers.greedy.pool import CandidatePool, cost_bucket
 from solvers.greedy.tables import Tables
-
-#: Pool bucket of buffers that cost nothing to recompute.
-FREE_BUCKET = -(10**6)
 
 
 class Stuck(Exception):
@@ -27,7 +25,11 @@ class Stuck(Exception):
 
 
 class GiveUp(Exception):
-    """The pass is thrashing (too many recomputations) or out of time: no schedule from it."""
+    """The pass is thrashing (too many recomputations), out of time or cancelled: no schedule."""
+
+    def __init__(self, reason: str, *, cancelled: bool = False) -> None:
+        super().__init__(reason)
+        self.cancelled = cancelled
 
 
 @dataclass
@@ -79,6 +81,7 @@ class GreedyState:
         #: Limits that turn a thrashing pass into :class:`GiveUp` (set by the driver).
         self.max_recomputations = 8 * n + 1000
         self.deadline = math.inf
+        self.cancel: CancelToken | None = None
         #: Called to make room: ``make_room(state, memory, bytes)``; set by the driver.
         self.make_room: Callable[[GreedyState, int, int], None] = _no_eviction
 
@@ -94,10 +97,6 @@ class GreedyState:
                 yield m
             bits >>= 1
             m += 1
-
-    def alive(self, node: int) -> bool:
-        """Still read by a frontier node to come."""
-        return self.tables.last_use[node] >= self.frontier
 
     def needed(self, node: int) -> bool:
         """Read by a frontier node to come, or by the recomputation of an evicted buffer that is.
@@ -260,7 +259,7 @@ class GreedyState:
         self.tick += 1
         self.last_access[memory][node] = self.tick
         if size > 0:  # evicting an empty buffer frees nothing
-            key = (self.rank(node, memory), _bucket(self.tables.cheapest[memory][node], size))
+            key = (self.rank(node, memory), cost_bucket(self.tables.cheapest[memory][node], size))
             self.pools[memory].add(node, key, self.tick)
         if first:
             self.rerank_users(node)
@@ -274,20 +273,16 @@ class GreedyState:
         if count > self.max_recomputations:
             raise GiveUp(f"more than {self.max_recomputations} recomputations: the heuristic thrashes at "
                          "this budget")
-        if count % 256 == 0 and time.perf_counter() > self.deadline:
-            raise GiveUp("out of time")
+        if count % 256 == 0:  # a single node's rebuilds can be long: look at the clock and the user
+            if self.cancel is not None and self.cancel.is_set():
+                raise GiveUp("cancelled", cancelled=True)
+            if time.perf_counter() > self.deadline:
+                raise GiveUp("out of time")
 
     def _access(self, node: int, memory: int) -> None:
         self.tick += 1
         self.last_access[memory][node] = self.tick
         self.pools[memory].touch(node, self.tick)
-
-
-def _bucket(cost: float, size: int) -> int:
-    """Pool bucket of a buffer: the binary exponent of its recompute cost per byte."""
-    if cost <= 0:
-        return FREE_BUCKET
-    return math.frexp(cost / size)[1]
 
 
 def _decrement(counts: dict[int, int], node: int) -> None:

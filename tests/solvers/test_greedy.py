@@ -194,3 +194,23 @@ def test_a_hopeless_budget_gives_up_quickly() -> None:
     result = solvers.run("greedy", one_device_problem(graph, min_feasible_budget(graph)))
     assert result.status is solvers.SolveStatus.NO_SOLUTION and "recomputations" in result.message
     assert time.perf_counter() - started < 20
+
+
+class _CancelAfter:
+    """A cancel token that turns set after ``calls`` looks (a user pressing Cancel mid-solve)."""
+
+    def __init__(self, calls: int) -> None:
+        self.calls = calls
+
+    def is_set(self) -> bool:
+        self.calls -= 1
+        return self.calls < 0
+
+
+def test_cancel_is_heard_within_a_long_rebuild() -> None:
+    # one node's rebuilds run for a long time at this budget; the token is looked at meanwhile
+    graph = chain_training_graph(1000)
+    started = time.perf_counter()
+    result = solvers.run("greedy", one_device_problem(graph, min_feasible_budget(graph)), cancel=_CancelAfter(20))
+    assert result.status is solvers.SolveStatus.CANCELLED and result.schedule is None
+    assert time.perf_counter() - started < 20
