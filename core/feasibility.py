@@ -19,12 +19,19 @@ def _direct_targets(problem: SchedulingProblem) -> set[int]:
     return {names.index(link.dst) for link in problem.system.links if link.direct_access}
 
 
+def _weights(problem: SchedulingProblem, node: int) -> int:
+    """Parameter state that must sit beside node ``node`` when the schedule places parameters."""
+    owner = problem.parameter_owner[node] if problem.place_parameters else None
+    return 0 if owner is None else problem.graph.nodes[owner].param_state_bytes
+
+
 def local_need_bytes(problem: SchedulingProblem, node: int, memory: int) -> int:
-    """Bytes node ``node`` needs in ``memory`` to run there: its working set, or only its output when
-    a direct-access link leads into that memory (its inputs may then stay where they are)."""
+    """Bytes node ``node`` needs in ``memory`` to run there: its working set (or only its output when
+    a direct-access link leads into that memory: its inputs may then stay where they are), and the
+    parameter state of its operator when the schedule places parameters."""
     if memory in _direct_targets(problem):
-        return problem.graph.nodes[node].size_bytes
-    return working_set_bytes(problem.graph, node)
+        return problem.graph.nodes[node].size_bytes + _weights(problem, node)
+    return working_set_bytes(problem.graph, node) + _weights(problem, node)
 
 
 def smallest_feasible_budget(problem: SchedulingProblem, memory: int) -> int:
@@ -44,12 +51,14 @@ def infeasibility_reason(problem: SchedulingProblem) -> str | None:
     direct = _direct_targets(problem)
     room = {m: problem.budgets_bytes[m] - problem.static_bytes[m] for m in compute}
     for node in problem.graph.nodes:
-        need = working_set_bytes(problem.graph, node.id)
-        if any((node.size_bytes if m in direct else need) <= room[m] for m in compute):
+        need = working_set_bytes(problem.graph, node.id) + _weights(problem, node.id)
+        alone = node.size_bytes + _weights(problem, node.id)
+        if any((alone if m in direct else need) <= room[m] for m in compute):
             continue
         m = min(compute, key=lambda k: smallest_feasible_budget(problem, k) - problem.budgets_bytes[k])
         fits = smallest_feasible_budget(problem, m)
-        return (f"node {node.name!r} needs {format_bytes(need)} for its inputs and output at once, and no device "
-                f"memory has room for it: the smallest feasible budget of memory {problem.memory_name(m)!r} is "
+        name = problem.memory_name(m)
+        return (f"node {node.name!r} needs {format_bytes(need)} for its inputs, output and weights at once, and "
+                f"no device memory has room for it: the smallest feasible budget of memory {name!r} is "
                 f"{format_bytes(fits)} ({fits} bytes; its budget is {format_bytes(problem.budgets_bytes[m])})")
     return None

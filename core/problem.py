@@ -31,11 +31,17 @@ class SchedulingProblem:
         What a schedule may hold in each memory (index = position in ``system.memories``),
         static memory included.
     static_bytes:
-        Memory held for the whole step in each memory (parameters, gradients, optimizer state).
+        Memory held for the whole step in each memory (parameters, gradients, optimizer state, the
+        input batch). With ``place_parameters``, the parameter state of each operator is left out:
+        it lives where the schedule places it (:attr:`core.schedule.Schedule.placement`).
     objective:
         Minimize serial step time, or energy under ``time_limit_s``.
     time_limit_s:
         With the energy objective: the serial time a schedule may take (None: no limit).
+    place_parameters:
+        The weights of an operator (with their gradients and optimizer state,
+        ``TrainingNode.param_state_bytes``) must be resident in the memory of every device that runs
+        the operator or its backward node; the schedule decides which memory holds them.
     """
 
     graph: TrainingGraph
@@ -45,6 +51,7 @@ class SchedulingProblem:
     static_bytes: tuple[int, ...]
     objective: Objective = Objective.TIME
     time_limit_s: float | None = None
+    place_parameters: bool = False
 
     @property
     def n_nodes(self) -> int:
@@ -75,6 +82,27 @@ class SchedulingProblem:
         return tuple(
             i for i, m in enumerate(self.system.memories) if m.kind is MemoryKind.STORAGE
         )
+
+    @cached_property
+    def parameter_owner(self) -> tuple[int | None, ...]:
+        """``parameter_owner[k]``: the node whose parameter state node k needs (itself, the forward
+        node of a backward node), or None."""
+        nodes = self.graph.nodes
+        owner: list[int | None] = []
+        for node in nodes:
+            if node.param_state_bytes > 0:
+                owner.append(node.id)
+            elif node.forward_id is not None and nodes[node.forward_id].param_state_bytes > 0:
+                owner.append(node.forward_id)
+            else:
+                owner.append(None)
+        return tuple(owner)
+
+    @property
+    def total_static_bytes(self) -> int:
+        """Static memory over all memories, parameter state included wherever it is placed."""
+        placed = sum(n.param_state_bytes for n in self.graph.nodes) if self.place_parameters else 0
+        return sum(self.static_bytes) + placed
 
     def memory_name(self, index: int) -> str:
         return self.system.memories[index].name
@@ -111,7 +139,7 @@ class SchedulingProblem:
             system=system,
             costs=costs,
             budgets_bytes=(self.budgets_bytes[mem_index],),
-            static_bytes=(sum(self.static_bytes),),
+            static_bytes=(self.total_static_bytes,),
             objective=self.objective,
             time_limit_s=self.time_limit_s,
         )
@@ -126,11 +154,14 @@ def build_problem(
     time_limit_s: float | None = None,
     static_memory: str | None = None,
     costs: CostTable | None = None,
+    place_parameters: bool | None = None,
 ) -> SchedulingProblem:
     """Assemble a problem from user choices (shared by the command line and the window).
 
     ``budgets_bytes`` maps memory names to budgets; memories not named keep their own budget (or
     capacity). Static memory goes to ``static_memory`` (default: the memory of the first device).
+    ``place_parameters`` (default: with several devices, when the graph knows its operators' weights)
+    leaves each operator's parameter state out of the static memory, for the schedule to place.
     """
     if not system.devices:
         raise RematError(f"system {system.name!r} has no device: add at least one device")
@@ -147,7 +178,12 @@ def build_problem(
     home = static_memory or system.devices[0].memory
     if home not in budgets:
         raise RematError(f"unknown memory {home!r} for static memory; memories: {', '.join(names)}")
-    static = tuple(graph.static_bytes if name == home else 0 for name in names)
+    param_state = sum(n.param_state_bytes for n in graph.nodes)
+    if place_parameters is None:
+        place_parameters = len(system.devices) > 1 and param_state > 0
+    # A weight two operators share counts in both of them: never let the rest go negative.
+    home_static = max(0, graph.static_bytes - param_state) if place_parameters else graph.static_bytes
+    static = tuple(home_static if name == home else 0 for name in names)
     return SchedulingProblem(
         graph=graph,
         system=system,
@@ -156,4 +192,5 @@ def build_problem(
         static_bytes=static,
         objective=objective,
         time_limit_s=time_limit_s,
+        place_parameters=place_parameters,
     )

@@ -45,7 +45,15 @@ Step = Compute | Copy | Free
 
 @dataclass(frozen=True)
 class Schedule:
+    """The steps, and (for problems that place parameters) where each operator's weights live.
+
+    ``placement`` pairs a node holding parameter state with the memory that holds it for the whole
+    step; a node it does not name keeps its weights in the memory of the device that first computes
+    it (see :attr:`core.problem.SchedulingProblem.place_parameters`).
+    """
+
     steps: tuple[Step, ...]
+    placement: tuple[tuple[int, int], ...] = ()
 
     def __len__(self) -> int:
         return len(self.steps)

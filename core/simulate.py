@@ -42,6 +42,7 @@ class _State:
     violations: list[Violation] = field(default_factory=list)
     violation_count: int = 0
     remote_reads: list[StepTiming] = field(default_factory=list)
+    placement: dict[int, int] = field(default_factory=dict)
 
     def violate(self, kind: str, step: int | None, node: int | None, memory: int | None, msg: str) -> None:
         self.violation_count += 1
@@ -75,16 +76,21 @@ def simulate(problem: SchedulingProblem, schedule: Schedule) -> Trace:
     is not there) and every node never computed. A schedule is valid when ``trace.ok``.
     """
     n_mem = problem.n_memories
+    placement = parameter_placement(problem, schedule)
+    static = list(problem.static_bytes)
+    for node, memory in placement.items():
+        static[memory] += problem.graph.nodes[node].param_state_bytes
     state = _State(
         problem=problem,
         resident=[set() for _ in range(n_mem)],
-        usage=list(problem.static_bytes),
-        peak=list(problem.static_bytes),
-        curves=[[(-1, problem.static_bytes[m])] for m in range(n_mem)],
+        usage=list(static),
+        peak=list(static),
+        curves=[[(-1, static[m])] for m in range(n_mem)],
         computed=[False] * problem.n_nodes,
         device_free_s=[0.0] * problem.n_devices,
         link_free_s=[0.0] * len(problem.system.links),
         device_busy_s=[0.0] * problem.n_devices,
+        placement=placement,
     )
     for m in range(n_mem):
         if state.usage[m] > problem.budgets_bytes[m]:
@@ -99,6 +105,22 @@ def simulate(problem: SchedulingProblem, schedule: Schedule) -> Trace:
             state.violate("never_computed", None, node, None,
                           f"node {_name(problem, node)!r} is never computed")
     return _finish(state, schedule, timings)
+
+
+def parameter_placement(problem: SchedulingProblem, schedule: Schedule) -> dict[int, int]:
+    """``{node: memory}`` holding each operator's parameter state (empty unless the problem places
+    parameters): the schedule's placement, else the memory of the device that first computes it."""
+    if not problem.place_parameters:
+        return {}
+    placement = {node: memory for node, memory in schedule.placement
+                 if 0 <= node < problem.n_nodes and 0 <= memory < problem.n_memories}
+    owners = problem.parameter_owner
+    for step in schedule.steps:
+        if isinstance(step, Compute) and 0 <= step.node < problem.n_nodes and 0 <= step.device < problem.n_devices:
+            owner = owners[step.node]
+            if owner is not None and owner not in placement:
+                placement[owner] = problem.device_memory[step.device]
+    return placement
 
 
 def _replay_step(state: _State, index: int, step: Step) -> StepTiming:
@@ -119,6 +141,15 @@ def _compute(state: _State, index: int, step: Compute) -> StepTiming:
         state.violate("bad_index", index, node, None, f"step {index}: no device {step.device} in the system")
         return StepTiming(index, StepRole.COMPUTE, node, "?", 0.0, 0.0, state.serial_s, 0.0, 0.0)
     memory = problem.device_memory[step.device]
+    owner = problem.parameter_owner[node] if problem.place_parameters else None
+    if owner is not None and state.placement.get(owner) != memory:
+        held = state.placement.get(owner)
+        state.violate(
+            "parameters_not_resident", index, node, memory,
+            f"step {index}: {_name(problem, node)!r} runs on {problem.device_name(step.device)!r}, but the "
+            f"weights of {_name(problem, owner)!r} live in memory "
+            f"{problem.memory_name(held) if held is not None else '?'!r}, not {problem.memory_name(memory)!r}",
+        )
     remote = dict(step.remote)
     for dep in set(remote) - set(problem.graph.nodes[node].deps):
         state.violate("bad_remote_read", index, node, None,

@@ -48,6 +48,7 @@ def problem_document(problem: SchedulingProblem) -> dict[str, Any]:
             "static_bytes": dict(zip(names, problem.static_bytes, strict=True)),
             "objective": problem.objective.value,
             "time_limit_s": problem.time_limit_s,
+            "place_parameters": problem.place_parameters,
         },
     }
 
@@ -168,4 +169,5 @@ def problem_from_document(document: dict[str, Any], where: str = "schedule") -> 
         static_bytes=_per_memory(problem_doc, "static_bytes", names, where),
         objective=Objective(problem_doc["objective"]),
         time_limit_s=problem_doc.get("time_limit_s"),
+        place_parameters=bool(problem_doc.get("place_parameters", False)),
     )

@@ -81,6 +81,7 @@ def schedule_document(
         "version": VERSION,
         **problem_document(problem),
         "steps": [step_to_dict(problem, step) for step in schedule.steps],
+        "placement": [[node, problem.memory_name(memory)] for node, memory in schedule.placement],
         "metrics": trace_metrics(problem, trace),
         "meta": dict(meta or {}),
     }
@@ -246,7 +247,12 @@ def schedule_from_document(
             steps.append(Copy(node, src, _index(memories, entry["dst"], where, f"{field}/dst", "memory")))
         else:
             steps.append(Free(node, _index(memories, entry["memory"], where, f"{field}/memory", "memory")))
-    return Schedule(tuple(steps))
+    placement = tuple((int(node), _index(memories, name, where, f"placement/{j}", "memory"))
+                      for j, (node, name) in enumerate(document.get("placement", ())))
+    for j, (node, _memory) in enumerate(placement):
+        if not 0 <= node < problem.n_nodes:
+            raise RematError(f"{where}: field placement/{j}: no node {node}")
+    return Schedule(tuple(steps), placement)
 
 
 # ---------------------------------------------------------------------------------------------- matching

@@ -81,12 +81,28 @@ def remote_read_case() -> Case:
     return problem, Schedule(steps)
 
 
+def placed_parameters_case() -> Case:
+    """Two devices placing an operator's weights in the GPU memory, named in the schedule."""
+    import dataclasses
+
+    graph = make_graph([10**8, 10**8, 10**8], [(), (0,), (1,)], [1.0, 1.0, 1.0])
+    nodes = list(graph.nodes)
+    nodes[0] = dataclasses.replace(nodes[0], param_state_bytes=3 * 10**8)
+    nodes[2] = dataclasses.replace(nodes[2], forward_id=0, kind=NodeKind.BACKWARD)
+    graph = dataclasses.replace(graph, nodes=tuple(nodes), static_bytes=3 * 10**8 + 5)
+    problem = build_problem(graph, two_device_system(), place_parameters=True)
+    steps = (Compute(0, 1), Copy(0, 1, 0), Free(0, 1), Compute(1, 0), Free(0, 0), Copy(1, 0, 1), Free(1, 0),
+             Compute(2, 1), Free(1, 1), Free(2, 1))
+    return problem, Schedule(steps, placement=((0, 1),))
+
+
 SCHEDULE_CASES: dict[str, Callable[[], Case]] = {
     "plain": plain_case,
     "recompute": recompute_case,
     "checkpointed_chain": checkpointed_chain_case,
     "two_devices": two_device_case,
     "remote_read": remote_read_case,
+    "placed_parameters": placed_parameters_case,
 }
 
 

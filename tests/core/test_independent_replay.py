@@ -29,6 +29,26 @@ class Replay:
                                                             "page": 0})
 
 
+def _owner(nodes: list[dict], node: int) -> int | None:
+    if nodes[node]["param_state_bytes"] > 0:
+        return node
+    forward = nodes[node]["forward_id"]
+    return forward if forward is not None and nodes[forward]["param_state_bytes"] > 0 else None
+
+
+def _weights_home(document: dict, devices: dict) -> dict[int, str]:
+    """Where each operator's weights live: the placement, else the memory of its first compute."""
+    if not document["problem"].get("place_parameters"):
+        return {}
+    nodes = document["graph"]["nodes"]
+    home = {node: memory for node, memory in document.get("placement", [])}
+    for step in document["steps"]:
+        owner = _owner(nodes, step["node"]) if step["op"] == "compute" else None
+        if owner is not None:
+            home.setdefault(owner, devices[step["device"]][1])
+    return home
+
+
 def replay(document: dict) -> Replay:
     """Replay the steps of a schedule document with nothing but dicts and lists."""
     nodes = document["graph"]["nodes"]
@@ -38,6 +58,9 @@ def replay(document: dict) -> Replay:
     storage = {m["name"] for m in system["memories"] if m["kind"] == "storage"}
     resident: dict[str, set[int]] = {m["name"]: set() for m in system["memories"]}
     used = dict(problem["static_bytes"])
+    home = _weights_home(document, devices)
+    for node, memory in home.items():
+        used[memory] += nodes[node]["param_state_bytes"]
     out = Replay(peak_bytes=dict(used))
     computed: set[int] = set()
 
@@ -55,6 +78,9 @@ def replay(document: dict) -> Replay:
         node = step["node"]
         if step["op"] == "compute":
             device, memory = devices[step["device"]]
+            owner = _owner(nodes, node) if problem.get("place_parameters") else None
+            if owner is not None and home.get(owner) != memory:
+                out.errors.append(f"step {index}: weights of {owner} not in {memory}")
             remote = {dep: src for dep, src in step.get("remote", [])}
             missing = [d for d in nodes[node]["deps"] if d not in remote and d not in resident[memory]]
             if missing:

@@ -134,3 +134,43 @@ def test_remote_read_needs_a_direct_access_link_and_the_buffer_at_the_source() -
     assert "input_not_resident" in {v.kind for v in trace.violations}
     trace = simulate(problem, Schedule((Compute(0, 0), Compute(1, 1, ((2, 0),)))))
     assert "bad_remote_read" in {v.kind for v in trace.violations}
+
+
+def _weighted_problem(place: bool):  # type: ignore[no-untyped-def]
+    """f0 (weights 3e8 with their state) -> f1 -> its backward b1 -> b0 (reads f0's weights again)."""
+    import dataclasses
+
+    graph = make_graph([10**8, 10**8, 10**8, 10**8], [(), (0,), (1,), (2,)], [1.0, 1.0, 1.0, 1.0])
+    nodes = list(graph.nodes)
+    nodes[0] = dataclasses.replace(nodes[0], param_state_bytes=3 * 10**8)
+    nodes[3] = dataclasses.replace(nodes[3], forward_id=0, kind=nodes[3].kind.BACKWARD)
+    graph = dataclasses.replace(graph, nodes=tuple(nodes), static_bytes=3 * 10**8)
+    return build_problem(graph, two_device_system(), place_parameters=place)
+
+
+def test_parameters_live_where_their_operator_first_runs() -> None:
+    problem = _weighted_problem(place=True)
+    assert problem.static_bytes == (0, 0, 0)  # the weights are the schedule's to place
+    steps = (Compute(0, 1), Copy(0, 1, 0), Free(0, 1), Compute(1, 0), Free(0, 0), Compute(2, 0), Free(1, 0),
+             Copy(2, 0, 1), Free(2, 0), Compute(3, 1))
+    trace = simulate(problem, Schedule(steps))
+    assert trace.ok, trace.violations
+    assert trace.memory_curves[1][0] == (-1, 3 * 10**8)  # on the GPU from the start
+    assert trace.peak_bytes[1] == 3 * 10**8 + 2 * 10**8
+
+
+def test_an_operator_runs_only_beside_its_weights() -> None:
+    problem = _weighted_problem(place=True)
+    steps = (Compute(0, 1), Copy(0, 1, 0), Compute(1, 0), Compute(2, 0), Compute(3, 0))  # b0 on the CPU
+    kinds = [v.kind for v in simulate(problem, Schedule(steps)).violations]
+    assert kinds == ["parameters_not_resident"]
+    placed = simulate(problem, Schedule(steps, placement=((0, 0),)))  # weights in RAM: f0 on the GPU fails
+    assert [v.kind for v in placed.violations] == ["parameters_not_resident"]
+    assert placed.memory_curves[0][0] == (-1, 3 * 10**8)
+
+
+def test_without_placement_static_memory_stays_where_it_was_put() -> None:
+    problem = _weighted_problem(place=False)
+    assert problem.static_bytes == (3 * 10**8, 0, 0)
+    steps = (Compute(0, 1), Copy(0, 1, 0), Compute(1, 0), Compute(2, 0), Compute(3, 0))
+    assert simulate(problem, Schedule(steps)).ok
