@@ -33,6 +33,12 @@ samples: $(STAMP)
 	$(PY) scripts/make_sample_models.py
 
 screenshots: $(STAMP)
+	# Debian/Ubuntu: a virtual X server and the xcb libraries Qt's xcb platform plugin needs
+	@command -v xvfb-run >/dev/null 2>&1 || { \
+		SUDO=$$( [ "$$(id -u)" -ne 0 ] && command -v sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq xvfb xauth libxcb-cursor0 libxcb-icccm4 \
+			libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 \
+			libxcb-xkb1 libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 libdbus-1-3; }
 	xvfb-run -a -s "-screen 0 1600x1000x24" $(PY) scripts/screenshots.py
 
 clean:

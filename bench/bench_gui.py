@@ -1,4 +1,5 @@
-"""Window figures: time to show the GPT-style sample's graph, and to render a 10,000-step timeline.
+"""Window figures: time to show the GPT-style sample's graph, to render a 10,000-step timeline, and how
+many GUI timer ticks arrive while a long exact solve runs (in its child process).
 
 Run: ``QT_QPA_PLATFORM=offscreen .venv/bin/python bench/bench_gui.py`` (or under xvfb-run). Prints one
 line per figure; nothing here is a test (timing goals live in benchmarks, not in the test suite).
@@ -7,6 +8,7 @@ line per figure; nothing here is a test (timing goals live in benchmarks, not in
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import sys
 import time
@@ -90,21 +92,66 @@ def bench_timeline(steps: int) -> dict[str, float]:
             "paint_s": painted - drawn, "total_s": painted - started}
 
 
+def exact_problem(fraction: float = 0.8):  # type: ignore[no-untyped-def]
+    """ResNet-18 on the two-device desktop preset, GPU budget at ``fraction`` of the peak: minutes of MILP."""
+    from core.graph import no_recompute_peak
+    from core.model_io import open_model
+    from core.problem import build_problem
+    from core.system_io import load_system
+
+    training = open_model(MODELS_DIR / "resnet18_bs32.onnx").training
+    return build_problem(training, load_system("desktop"), {"vram": int(fraction * no_recompute_peak(training))})
+
+
+def bench_ticks_during_solve(solver: str, time_limit_s: float, interval_ms: int = 20) -> dict[str, float]:
+    """Serve a ``interval_ms`` timer while ``solver`` runs in the solve child; count what arrives."""
+    from gui.solve_runner import SolveRunner
+    from solvers import SolveOptions
+
+    runner = SolveRunner()
+    ticks: list[float] = []
+    timer = QtCore.QTimer()
+    timer.setInterval(interval_ms)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    finished: list[object] = []
+    runner.finished.connect(finished.append)
+    runner.failed.connect(lambda message: print(f"solver failed: {message}", file=sys.stderr))
+    started = time.perf_counter()
+    runner.start(solver, exact_problem(), SolveOptions(time_limit_s=time_limit_s))
+    timer.start()
+    wait_for(runner.finished, runner.failed, timeout_s=time_limit_s + 120)
+    timer.stop()
+    span = (ticks[-1] - ticks[0]) if len(ticks) > 1 else 0.0
+    gaps = [b - a for a, b in itertools.pairwise(ticks)]
+    result = finished[0] if finished else None
+    return {"solve_s": time.perf_counter() - started, "ticks": float(len(ticks)),
+            "expected": span * 1000 / interval_ms + 1, "max_gap_ms": 1000 * max(gaps, default=0.0),
+            "status": getattr(getattr(result, "status", None), "value", "failed")}  # type: ignore[dict-item]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", type=Path, default=GPT_SAMPLE)
     parser.add_argument("--steps", type=int, default=10_000)
+    parser.add_argument("--solver", default="milp-highs", help="exact solver for the timer-tick figure")
+    parser.add_argument("--solve-s", type=float, default=10.0, help="its time limit (0: skip the figure)")
     args = parser.parse_args()
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
     if args.model.exists():
         f = bench_graph_open(args.model)
         print(f"graph open {args.model.name}: {f['nodes']:.0f} training nodes, {f['boxes']:.0f} boxes; "
-              f"load {f['load_s']:.2f} s, layout+draw+paint {f['layout_and_paint_s']:.2f} s, total {f['total_s']:.2f} s")
+              f"load {f['load_s']:.2f} s, layout+draw+paint {f['layout_and_paint_s']:.2f} s, "
+              f"total {f['total_s']:.2f} s")
     else:
         print(f"graph open: {args.model} is missing (generate the samples first)")
     t = bench_timeline(args.steps)
     print(f"timeline: {t['bars']:.0f} bars ({t['steps']:.0f} steps incl. frees); build {t['build_s'] * 1000:.0f} ms, "
           f"first paint {t['paint_s'] * 1000:.0f} ms, total {t['total_s'] * 1000:.0f} ms")
+    if args.solve_s > 0:
+        k = bench_ticks_during_solve(args.solver, args.solve_s)
+        print(f"GUI timer during {args.solver} ({k['status']}, {k['solve_s']:.1f} s): {k['ticks']:.0f} of "
+              f"{k['expected']:.0f} 20 ms ticks ({100 * k['ticks'] / max(k['expected'], 1):.0f} %), "
+              f"longest gap {k['max_gap_ms']:.0f} ms")
     app.processEvents()
     return 0
 

@@ -47,7 +47,7 @@ class Autosaver(QtCore.QObject):
         self.timer.setInterval(max(1, int(interval_s * 1000)))
         self.timer.timeout.connect(self.save_now)
         self.timer.start()
-        session.projects.saved.connect(lambda _path: self.discard())
+        session.projects.saved.connect(self._on_saved)
 
     def pending_recovery(self) -> Path | None:
         """The recovery file a previous session left behind, if any."""
@@ -69,6 +69,9 @@ class Autosaver(QtCore.QObject):
         self._saved_revision = session.revision
         self.saved.emit(str(self.path))
         return True
+
+    def _on_saved(self, _path: str) -> None:
+        self.discard()  # an explicit save holds everything the recovery file did
 
     def discard(self) -> None:
         """Remove the recovery file (after a save or a clean exit)."""

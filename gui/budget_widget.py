@@ -48,7 +48,7 @@ class MarksBar(QtWidgets.QWidget):
         self.maximum = 1
         self.marks: list[Mark] = []
         line = self.fontMetrics().height()
-        self.setFixedHeight(6 + self.ROWS * line)
+        self.setFixedHeight(10 + self.ROWS * line)
 
     def set_marks(self, maximum: int, marks: list[Mark]) -> None:
         self.maximum = max(1, maximum)
@@ -135,9 +135,9 @@ class BudgetEditor(QtWidgets.QWidget):
         self.maximum = slider_maximum(self.capacity, smallest, peak)
         marks = []
         if smallest:
-            marks.append(Mark(smallest, "smallest feasible", "#D55E00"))
+            marks.append(Mark(smallest, f"smallest feasible {_short(smallest)}", "#D55E00"))
         if peak:
-            marks.append(Mark(peak, "no-remat peak", "#0072B2"))
+            marks.append(Mark(peak, f"no-remat peak {_short(peak)}", "#0072B2"))
         self.marks.set_marks(self.maximum, marks)
         self.slider.setToolTip(f"0 to {format_bytes(self.maximum)}; type a value for more")
         self._update_hint()
@@ -154,9 +154,9 @@ class BudgetEditor(QtWidgets.QWidget):
         self._update_hint()
 
     def _update_hint(self) -> None:
-        parts = [f"slider 0 – {format_bytes(self.maximum)}", f"capacity {format_bytes(self.capacity)}"]
+        parts = [f"slider 0 – {_short(self.maximum)}", f"capacity {_short(self.capacity)}"]
         if self.value_bytes > self.maximum:
-            parts.insert(0, "budget beyond the slider")
+            parts.insert(0, "budget above the slider's range")
         if self.capacity and self.value_bytes > self.capacity:
             parts.insert(0, "<span style='color:#D55E00'>over the capacity</span>")
         self.hint.setText(" · ".join(parts))
@@ -183,6 +183,13 @@ class BudgetEditor(QtWidgets.QWidget):
             return
         self.edit.setToolTip(TYPED_HINT)
         self.budget_edited.emit(size, None)
+
+
+def _short(size_bytes: int) -> str:
+    """``401.56 MiB`` -> ``402 MiB`` (marks and hints need no more digits)."""
+    number, unit = format_bytes(size_bytes).split()
+    value = float(number)
+    return f"{value:.0f} {unit}" if value >= 100 else f"{value:.3g} {unit}"
 
 
 def _compact(size_bytes: int) -> str:

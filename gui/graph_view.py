@@ -8,6 +8,7 @@ import time
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from core.graph import NodeKind
+from core.trace import StepRole
 from gui import theme
 from gui.graph_items import NodeItem, build_scene, edge_path, node_fates
 from gui.graph_layout import GraphLayout, layout_graph
@@ -20,6 +21,8 @@ log = logging.getLogger(__name__)
 #: Forward node count above which the graph opens collapsed by module scope.
 COLLAPSE_ABOVE = 1500
 COLOUR_MODES = ("Operator kind", "Device", "Kept / recomputed / paged")
+#: The smallest zoom at which box labels are drawn and read (below: fit shows the top of the graph).
+FIT_READABLE = 0.85
 
 
 class ZoomableView(QtWidgets.QGraphicsView):
@@ -114,9 +117,11 @@ class GraphView(QtWidgets.QWidget):
         if graph is None:
             return
         big = len(graph.forward_nodes()) > COLLAPSE_ABOVE and any(n.module_scope for n in graph.nodes)
-        self.collapse.blockSignals(True)
-        self.collapse.setChecked(big)
-        self.collapse.blockSignals(False)
+        for widget, set_value in ((self.collapse, lambda: self.collapse.setChecked(big)),
+                                  (self.colour_mode, lambda: self.colour_mode.setCurrentIndex(0))):
+            widget.blockSignals(True)
+            set_value()
+            widget.blockSignals(False)
         self.relayout()
 
     def relayout(self) -> None:
@@ -137,7 +142,13 @@ class GraphView(QtWidgets.QWidget):
         if graph is not self.session.graph:
             return  # a newer model arrived meanwhile
         self.layout = layout
-        self.items, self._paths = build_scene(self.scene, layout)
+        # clearing the scene deselects the old boxes: their paths are gone, so do not react to it
+        self._syncing = True
+        try:
+            self.items, self._paths = [], {}
+            self.items, self._paths = build_scene(self.scene, layout)
+        finally:
+            self._syncing = False
         self.recolour()
         self.fit()
         if self.session.selected >= 0:
@@ -153,12 +164,13 @@ class GraphView(QtWidgets.QWidget):
             return
         rect = self.scene.sceneRect()
         self.view.fitInView(rect, QtCore.Qt.AspectRatioMode.KeepAspectRatio)
-        if self.view.transform().m11() < 0.25 and rect.height() > rect.width() * 3:
-            # very deep graphs: readable width, start at the top
+        if self.view.transform().m11() < FIT_READABLE:
+            # a deep graph shrunk to fit is a column of unreadable dots: show its top, readable
             self.view.resetTransform()
-            scale = max(0.25, min(1.0, self.view.viewport().width() / max(rect.width(), 1.0)))
+            scale = max(FIT_READABLE, min(1.0, self.view.viewport().width() / max(rect.width(), 1.0)))
             self.view.scale(scale, scale)
-            self.view.centerOn(rect.center().x(), rect.top())
+            visible = self.view.viewport().width() / scale
+            self.view.centerOn(rect.left() + visible / 2, rect.top() + self.view.viewport().height() / scale / 2)
         self.minimap.update()
 
     # -- colours -----------------------------------------------------------------------------
@@ -193,9 +205,11 @@ class GraphView(QtWidgets.QWidget):
         return "  ".join(f'<span style="color:{c}">■</span> {n}' for n, c in entries)
 
     def _on_result_changed(self) -> None:
-        if self.session.record is not None and self.colour_mode.currentIndex() == 0:
-            multi = len(self.session.record.problem.system.devices) > 1
-            self.colour_mode.setCurrentIndex(1 if multi else 2)
+        record = self.session.record
+        if record is not None and record.result.trace is not None and self.colour_mode.currentIndex() == 0:
+            # by device when the schedule uses several, else what matters: kept or recomputed
+            used = {t.lane for t in record.result.trace.timings if t.role is StepRole.COMPUTE}
+            self.colour_mode.setCurrentIndex(1 if len(used) > 1 else 2)
         else:
             self.recolour()
 

@@ -63,8 +63,8 @@ class MainWindow(QtWidgets.QMainWindow):
         session.model_changed.connect(self._on_model_changed)
         session.result_changed.connect(self._on_result_changed)
         session.solve_running.connect(self._on_solve_running)
-        session.dirty_changed.connect(lambda _d: self._update_title())
-        session.sweeps.started.connect(lambda _n: self.docks["sweep"].raise_())
+        session.dirty_changed.connect(self._on_dirty_changed)
+        session.sweeps.started.connect(self._on_sweep_started)
 
     def _add_docks(self) -> None:
         for key, title, widget, area in (
@@ -140,7 +140,13 @@ class MainWindow(QtWidgets.QMainWindow):
     def _on_status(self, text: str) -> None:
         self.statusBar().showMessage(text, 8000)
 
-    def _update_title(self) -> None:
+    def _on_dirty_changed(self, _dirty: bool) -> None:
+        self.update_title()
+
+    def _on_sweep_started(self, _points: int) -> None:
+        self.docks["sweep"].raise_()
+
+    def update_title(self) -> None:
         session = self.session
         name = session.project_path.name if session.project_path else (
             session.model_path.name if session.model_path else "")
@@ -151,7 +157,7 @@ class MainWindow(QtWidgets.QMainWindow):
         session = self.session
         if session.model_path is not None and session.project_path is None:
             self.files.remember(session.model_path)
-        self._update_title()
+        self.update_title()
         graph = session.graph
         if graph is not None:
             smallest, peak = session.memory_marks()

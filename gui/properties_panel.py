@@ -26,9 +26,9 @@ class PropertiesPanel(QtWidgets.QWidget):
         column.setContentsMargins(4, 4, 4, 4)
         column.addWidget(self.table)
         session.selection_changed.connect(self._on_selection_changed)
-        session.model_changed.connect(lambda: self._on_selection_changed(-1))
-        session.system_changed.connect(lambda: self._on_selection_changed(self.session.selected))
-        session.result_changed.connect(lambda: self._on_selection_changed(self.session.selected))
+        session.model_changed.connect(self._on_refresh)
+        session.system_changed.connect(self._on_refresh)
+        session.result_changed.connect(self._on_refresh)
         self._on_selection_changed(-1)
 
     def rows(self, node_id: int) -> list[tuple[str, str]]:
@@ -68,6 +68,9 @@ class PropertiesPanel(QtWidgets.QWidget):
                 self._costs = None
             self._costs_key = key
         return self._costs
+
+    def _on_refresh(self) -> None:
+        self._on_selection_changed(self.session.selected)
 
     def _on_selection_changed(self, node_id: int) -> None:
         rows = self.rows(node_id)

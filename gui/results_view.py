@@ -87,9 +87,9 @@ class ResultsView(QtWidgets.QWidget):
             picks.addWidget(widget, 1)
         picks.addWidget(remove)
         left = QtWidgets.QVBoxLayout()
-        left.addWidget(self.table, 3)
+        left.addWidget(self.table, 2)
         left.addLayout(picks)
-        left.addWidget(self.metrics, 2)
+        left.addWidget(self.metrics, 3)
         holder = QtWidgets.QWidget()
         holder.setLayout(left)
         split = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
@@ -97,6 +97,7 @@ class ResultsView(QtWidgets.QWidget):
         split.addWidget(self.plots)
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 3)
+        split.setSizes([560, 840])
         column = QtWidgets.QVBoxLayout(self)
         column.setContentsMargins(4, 4, 4, 4)
         column.addWidget(split)
@@ -111,6 +112,7 @@ class ResultsView(QtWidgets.QWidget):
                 for column, text in enumerate(_list_cells(record)):
                     self.table.setItem(row, column, QtWidgets.QTableWidgetItem(text))
             self.table.resizeColumnsToContents()
+            self.table.setColumnWidth(0, min(self.table.columnWidth(0), 230))  # long labels elide
             labels = [r.label or r.solver for r in records]
             # a changed list compares its two newest results (the usual question: did that help?)
             for combo, default in ((self.pick_a, len(labels) - 2), (self.pick_b, len(labels) - 1)):
@@ -176,6 +178,7 @@ def _table(columns: tuple[str, ...]) -> QtWidgets.QTableWidget:
     table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
     table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
     table.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
+    table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 6)
     return table
 
 

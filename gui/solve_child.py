@@ -56,7 +56,8 @@ def with_single_device_comparison(problem: Any, options: Any, result: Any) -> An
         from solvers.compare import best_single_device
     except ImportError:
         log.info("solvers.compare is not available: no single-device comparison")
-        return result
+        return dataclasses.replace(result, stats={**dict(result.stats),
+                                                  "single_device_note": "not available in this build"})
     comparison = best_single_device(problem, options)
     stats = {**dict(result.stats), "single_device": comparison.as_dict(),
              "gain_over_best_single": comparison.gain(result.objective)}

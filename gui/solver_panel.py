@@ -171,6 +171,9 @@ class SolverPanel(QtWidgets.QWidget):
     def _on_result_changed(self) -> None:
         record = self.session.record
         if record is None:
+            if not self.session.runner.is_running:  # a new model: nothing of the last solve applies
+                self._on_solve_started("")
+                self.status.setText("Idle")
             return
         result = record.result
         gap = f", gap {100 * result.gap:.2f} %" if result.gap is not None else ""

@@ -17,7 +17,7 @@ from gui.session_types import solver_availability
 from gui.sweep_plot import SweepPlot
 from solvers.sweep import parse_fractions
 
-COLUMNS = ("series", "budget (% of peak)", "budget", "status", "overhead", "solve time")
+COLUMNS = ("series", "% of peak", "status", "overhead")
 
 
 def _checkable(text: str, checked: bool, enabled: bool = True, tip: str = "") -> QtWidgets.QListWidgetItem:
@@ -49,7 +49,9 @@ class SweepPanel(QtWidgets.QWidget):
                                   "such as 0.6,0.8,1.0 (as main.py sweep --budgets)")
         self.time_limit = QtWidgets.QDoubleSpinBox(minimum=0.5, maximum=3600, value=10.0, suffix=" s per point")
         self.solver_list = QtWidgets.QListWidget()
-        for info in solvers.solvers():
+        # available solvers first: the short list shows what can run without scrolling
+        ranked = sorted(solvers.solvers(), key=lambda info: not solver_availability(info)[0])
+        for info in ranked:
             available, reason = solver_availability(info)
             self.solver_list.addItem(_checkable(info.name, info.name == self.session.settings.solver and available,
                                                 available, info.description + ("" if available else f"\n{reason}")))
@@ -60,7 +62,7 @@ class SweepPanel(QtWidgets.QWidget):
         for name, description in preset_entries():
             self.system_list.addItem(_checkable(f"preset: {name}", False, tip=description))
         for widget in (self.solver_list, self.system_list):
-            widget.setMaximumHeight(110)
+            widget.setMaximumHeight(120)
         self.run_button = QtWidgets.QPushButton("Run sweep")
         self.cancel_button = QtWidgets.QPushButton("Cancel", enabled=False)
         self.run_button.clicked.connect(self.run)
@@ -78,7 +80,7 @@ class SweepPanel(QtWidgets.QWidget):
         self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.cellDoubleClicked.connect(lambda row, _col: self.sweeps.open_point(row))
-        self.table.setToolTip("Double-click a row to open its schedule")
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         self._layout()
 
     def _layout(self) -> None:
@@ -104,6 +106,7 @@ class SweepPanel(QtWidgets.QWidget):
         split.addWidget(self.table)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
+        split.setSizes([700, 360])
         row = QtWidgets.QHBoxLayout(self)
         row.setContentsMargins(4, 4, 4, 4)
         row.addWidget(holder)
@@ -151,6 +154,8 @@ class SweepPanel(QtWidgets.QWidget):
             if item.flags() & QtCore.Qt.ItemFlag.ItemIsEnabled:
                 on = item.text() == self.session.settings.solver
                 item.setCheckState(QtCore.Qt.CheckState.Checked if on else QtCore.Qt.CheckState.Unchecked)
+                if on:
+                    self.solver_list.scrollToItem(item)
 
     def _on_started(self, expected: int) -> None:
         self.progress.setRange(0, max(1, expected))
@@ -168,10 +173,14 @@ class SweepPanel(QtWidgets.QWidget):
         self.table.insertRow(index)
         overhead = "—" if row["overhead"] is None else f"{100 * float(row['overhead']):.2f} %"  # type: ignore[arg-type]
         cells = (str(row["series"]), f"{100 * float(row['fraction']):.1f}",  # type: ignore[arg-type]
-                 format_bytes(int(row["budget_bytes"])), str(row["status"]), overhead,  # type: ignore[arg-type]
-                 f"{float(row['wall_s']):.2f} s")  # type: ignore[arg-type]
+                 str(row["status"]), overhead)
+        tip = (f"budget {format_bytes(int(row['budget_bytes']))}, solved in {float(row['wall_s']):.2f} s"  # type: ignore[arg-type]
+               + (", the smaller budget's schedule was better and is kept" if row["reused_previous"] else "")
+               + "\nDouble-click to open its schedule")
         for column, text in enumerate(cells):
-            self.table.setItem(index, column, QtWidgets.QTableWidgetItem(text))
+            item = QtWidgets.QTableWidgetItem(text)
+            item.setToolTip(tip)
+            self.table.setItem(index, column, item)
         self.plot.set_rows(self.sweeps.rows())
         self.progress.setMaximum(max(self.progress.maximum(), index + 1))
         self.progress.setValue(index + 1)

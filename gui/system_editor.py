@@ -98,8 +98,8 @@ class MemoryCard(QtWidgets.QFrame):
         column.addStretch(1)
 
     def _device_row(self, device) -> QtWidgets.QHBoxLayout:  # type: ignore[no-untyped-def]
-        label = QtWidgets.QLabel(f"▣ {device.name} ({device.kind}) · {device.peak_flops / 1e12:.3g} TFLOP/s · "
-                                 f"{device.mem_bandwidth_bytes_s / 1e9:.3g} GB/s")
+        label = QtWidgets.QLabel(f"▣ {device.name} ({device.kind}) · {_rate(device.peak_flops, 'FLOP/s')} · "
+                                 f"{_rate(device.mem_bandwidth_bytes_s, 'B/s')}")
         label.setToolTip(f"launch overhead {device.launch_overhead_s * 1e6:.3g} µs, efficiency {device.efficiency:.2f},"
                          f" power {device.active_power_w:g} W active / {device.idle_power_w:g} W idle")
         remove = QtWidgets.QToolButton(text="✕")
@@ -174,9 +174,15 @@ class SystemEditor(QtWidgets.QWidget):
             button.clicked.connect(slot)
             buttons.addWidget(button)
         stack = session.undo_stack
-        for action in (stack.createUndoAction(self, "Undo"), stack.createRedoAction(self, "Redo")):
-            button = QtWidgets.QToolButton()
-            button.setDefaultAction(action)
+        # fixed labels: the command text ("Budget of vram: 508 MiB") goes into the tooltip, so a long
+        # one cannot widen the row
+        for text, act, can, changed, now in (
+                ("Undo", stack.undo, stack.canUndoChanged, stack.undoTextChanged, stack.canUndo()),
+                ("Redo", stack.redo, stack.canRedoChanged, stack.redoTextChanged, stack.canRedo())):
+            button = QtWidgets.QToolButton(text=text, enabled=now)
+            button.clicked.connect(act)
+            can.connect(button.setEnabled)
+            changed.connect(button.setToolTip)  # a slot of the button: gone with it
             buttons.addWidget(button)
         buttons.addWidget(self.title, 1)
         left = QtWidgets.QVBoxLayout()
@@ -254,3 +260,11 @@ class SystemEditor(QtWidgets.QWidget):
     def _on_budgets_changed(self) -> None:
         for card in self.cards:
             card.refresh()
+
+
+def _rate(value: float, unit: str) -> str:
+    """``82.6e12`` -> ``82.6 TFLOP/s``; ``1.008e12`` -> ``1.01 TB/s``."""
+    for prefix, scale in (("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if value >= scale:
+            return f"{value / scale:.3g} {prefix}{unit}"
+    return f"{value:.3g} {unit}"

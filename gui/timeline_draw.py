@@ -101,6 +101,7 @@ def draw_memory(plot: pg.PlotItem, problem: SchedulingProblem, trace: Trace,
     plot.clear()
     top = memory_top_mib(problem, trace)
     starts, durations = step_times(trace, serial)
+    end = float((starts + durations).max()) if len(starts) else 0.0
     for m, curve in enumerate(trace.memory_curves):
         if len(curve) < 2 and trace.peak_bytes[m] == 0:
             continue
@@ -111,13 +112,15 @@ def draw_memory(plot: pg.PlotItem, problem: SchedulingProblem, trace: Trace,
         clipped = np.clip(steps, 0, None)
         xs = np.where(steps >= 0, starts[clipped] + durations[clipped], 0.0)
         order = np.argsort(xs, kind="stable")
+        # hold the last level to the end of the step, so a memory that never changes is a line too
+        xs, values = np.append(xs[order], end), np.append(values[order], values[order][-1])
         shown = budget <= top
         legend.append((f"{name} (budget {budget:,.0f} MiB{'' if shown else ', off the top'})", colour))
-        plot.plot(xs[order], values[order], stepMode=None, pen=pg.mkPen(colour, width=1.5))
+        plot.plot(xs, values, stepMode=None, pen=pg.mkPen(colour, width=1.5))
         if shown:
             pen = pg.mkPen(colour, width=1, style=QtCore.Qt.PenStyle.DashLine)
             plot.addItem(pg.InfiniteLine(pos=budget, angle=0, pen=pen, label=f"budget {name}",
-                                         labelOpts={"position": 0.02, "color": colour, "anchors": [(0, 0), (0, 0)]}))
+                                         labelOpts={"position": 0.99, "color": colour, "anchors": [(1, 0), (1, 0)]}))
     plot.setYRange(0, top, padding=0)
     return legend
 

@@ -51,7 +51,8 @@ def summary_rows(problem: SchedulingProblem, trace: Trace, stats: Mapping[str, o
     if single is not None:
         rows.append(("gain over best single device", single))
     elif problem.n_devices > 1:
-        rows.append(("gain over best single device", "—"))
+        note = stats.get("single_device_note") or "not computed (Solver panel: compare with each device alone)"
+        rows.append(("gain over best single device", f"— ({note})"))
     return rows
 
 

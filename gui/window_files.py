@@ -39,8 +39,8 @@ class WindowFiles(QtCore.QObject):
         projects = self.session.projects
         projects.failed.connect(self._on_project_failed)
         projects.model_missing.connect(self._on_model_missing)
-        projects.opened.connect(lambda path: self.remember(Path(path)))
-        projects.saved.connect(lambda path: self.remember(Path(path)))
+        projects.opened.connect(self._on_project_file)
+        projects.saved.connect(self._on_project_file)
 
     # -- models and projects ----------------------------------------------------------------
     def confirm_discard(self, doing: str) -> bool:
@@ -126,6 +126,10 @@ class WindowFiles(QtCore.QObject):
                                "point to the model file. The work open now stays as it is.")
 
     # -- recent files ------------------------------------------------------------------------
+    def _on_project_file(self, path: str) -> None:
+        self.remember(Path(path))
+        self.window.update_title()
+
     def recent_files(self) -> list[str]:
         value = self.window.settings.value("recent", [], type=list)
         return [str(v) for v in value or []]

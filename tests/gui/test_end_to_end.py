@@ -63,3 +63,20 @@ def test_open_budget_solve_timeline_export_read_back(qtbot, real_session, settin
         assert QtGui.QImage(str(paths[which])).width() > 300
         assert ElementTree.parse(paths_svg[which]).getroot().tag.endswith("svg")
     assert not [m for m in window.dialogs.messages if m[0] == "error"]
+
+
+def test_a_corrupt_onnx_file_is_a_dialog_and_the_open_model_stays(qtbot, real_session, settings_file, tmp_path):
+    session = real_session
+    window = MainWindow(session, dialogs=RecordingDialogs(), settings=settings_file)
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.graph_view.layout_ready, timeout=TIMEOUT_MS):
+        window.open_model(MODELS_DIR / "mlp_bs64.onnx")
+    graph, boxes = session.graph, len(window.graph_view.items)
+    corrupt = tmp_path / "broken.onnx"
+    corrupt.write_bytes((MODELS_DIR / "mlp_bs64.onnx").read_bytes()[:200])
+    with qtbot.waitSignal(session.error, timeout=TIMEOUT_MS):
+        window.open_model(corrupt)
+    kind, title, text = window.dialogs.messages[-1]
+    assert (kind, title) == ("error", "Cannot open model") and "broken.onnx" in text
+    assert "Traceback" not in text and "previous model stays open" in text
+    assert session.graph is graph and len(window.graph_view.items) == boxes

@@ -137,3 +137,29 @@ def test_opening_another_model_over_unsaved_results_asks_first(qtbot, solved_win
     window.dialogs.save_answers.append("cancel")
     window.open_model(tmp_path / "other.json")
     assert window.session.model_path.name == "model.json" and window.session.results
+
+
+def test_an_infeasible_budget_is_a_dialog_with_the_budget_that_fits(qtbot, solved_window):
+    window = solved_window
+    session, record = window.session, window.session.record
+    session.set_budget("ram", 100)
+    session.set_budget("vram", 100)
+    assert not window.solver_panel.run()
+    kind, title, text = window.dialogs.messages[-1]
+    assert (kind, title) == ("error", "Cannot solve") and "smallest feasible budget" in text
+    assert session.record is record and window.timeline.bar_count > 0
+
+
+def test_a_crashing_solver_is_a_dialog_and_the_result_stays(qtbot, solved_window):
+    from tests.gui import child_targets
+
+    window = solved_window
+    session, record = window.session, window.session.record
+    bars = window.timeline.bar_count
+    session.runner._target = child_targets.crash_target
+    with qtbot.waitSignal(session.error, timeout=60_000):
+        assert session.solve("plain")
+    kind, title, text = window.dialogs.messages[-1]
+    assert (kind, title) == ("error", "Solver error") and "exit code 3" in text
+    assert session.record is record and window.timeline.bar_count == bars
+    assert window.solver_panel.run_button.isEnabled()

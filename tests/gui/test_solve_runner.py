@@ -101,3 +101,24 @@ def test_interim_result_survives_a_child_stopped_during_its_second_phase(qtbot, 
         runner.cancel()
     result = done.args[0]
     assert result.status is not SolveStatus.CANCELLED and result.trace.ok
+
+
+@pytest.mark.slow
+def test_gui_thread_keeps_serving_timers_during_an_exact_solve(qtbot):
+    """The real child entry point running HiGHS on ResNet-18 over two devices for 3 s."""
+    pytest.importorskip("highspy")
+    from bench.bench_gui import exact_problem
+
+    runner = SolveRunner()
+    ticks = []
+    timer = QtCore.QTimer()
+    timer.setInterval(20)
+    timer.timeout.connect(lambda: ticks.append(QtCore.QDateTime.currentMSecsSinceEpoch()))
+    timer.start()
+    with qtbot.waitSignal(runner.finished, timeout=TIMEOUT_MS) as done:
+        runner.start("milp-highs", exact_problem(), SolveOptions(time_limit_s=3.0))
+    timer.stop()
+    assert done.args[0].status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE, SolveStatus.NO_SOLUTION)
+    span_ms = ticks[-1] - ticks[0]
+    assert span_ms > 2500
+    assert len(ticks) >= 0.7 * span_ms / 20, f"{len(ticks)} ticks of {span_ms / 20:.0f} expected"

@@ -63,12 +63,15 @@ def test_timeline_bars_match_the_trace_and_clicks_select_nodes(solved_window):
     assert "serial time" in timeline.summary.text() and "peak ram" in timeline.summary.text()
 
 
-def test_graph_recolours_by_device_after_a_solve(solved_window):
+def test_graph_recolours_by_fate_or_device_after_a_solve(qtbot, solved_window):
     view = solved_window.graph_view
-    assert view.colour_mode.currentIndex() == 1  # two devices: colour by device
-    assert "cpu" in view.legend.text()
-    view.colour_mode.setCurrentIndex(2)
+    assert view.colour_mode.currentIndex() == 2  # the plain schedule runs on one device: kept / recomputed
     assert "recomputed" in view.legend.text()
+    view.colour_mode.setCurrentIndex(1)
+    assert "cpu" in view.legend.text() and "gpu" in view.legend.text()
+    with qtbot.waitSignal(view.layout_ready, timeout=20_000):
+        solved_window.session.open_model(solved_window.session.model_path)
+    assert view.colour_mode.currentIndex() == 0 and "convolution" in view.legend.text()  # a new model: op kinds
 
 
 def test_solver_panel_greys_out_unavailable_solvers_and_plots_progress(window):
@@ -184,3 +187,28 @@ def test_minimap_sits_beside_the_graph_not_over_it(window):
     assert not view.minimap.visible_frame().isEmpty()
     view.minimap_toggle.setChecked(False)
     assert not view.minimap.isVisible()
+
+
+def test_opening_a_model_while_a_box_is_selected_rebuilds_the_scene_cleanly(qtbot, window, tmp_path):
+    view = window.graph_view
+    view.items[3].setSelected(True)
+    with qtbot.waitSignal(view.layout_ready, timeout=20_000):
+        window.session.open_model(tmp_path / "again.json")
+    assert len(view.items) == len(window.session.graph.nodes) and window.session.selected == -1
+
+
+def test_summary_shows_the_gain_over_the_best_single_device(two_device_problem):
+    """The child's second phase (solvers.compare) feeds the summary's gain figure."""
+    import solvers
+    from gui.solve_child import with_single_device_comparison
+    from gui.timeline_summary import summary_rows
+    from solvers.compare import best_single_device
+
+    options = solvers.SolveOptions(time_limit_s=5)
+    result = with_single_device_comparison(two_device_problem, options,
+                                           solvers.run("greedy", two_device_problem, options))
+    comparison = best_single_device(two_device_problem, options)
+    rows = dict(summary_rows(two_device_problem, result.trace, result.stats))
+    gain = comparison.gain(result.objective)
+    best = comparison.best
+    assert rows["gain over best single device"].startswith(f"{100 * gain:.1f} % ({best.device} alone")
