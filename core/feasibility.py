@@ -9,7 +9,7 @@ that at once, with the budget that would fit.
 from __future__ import annotations
 
 from core.graph import working_set_bytes
-from core.problem import SchedulingProblem
+from core.problem import Objective, SchedulingProblem
 from core.units import format_bytes
 
 
@@ -40,8 +40,20 @@ def smallest_feasible_budget(problem: SchedulingProblem, memory: int) -> int:
     return problem.static_bytes[memory] + largest
 
 
+def fastest_possible_time_s(problem: SchedulingProblem) -> float:
+    """Serial time of every node once on its fastest device: no schedule is faster."""
+    if not problem.n_nodes or not problem.n_devices:
+        return 0.0
+    return float(problem.costs.compute_time_s.min(axis=1).sum())
+
+
 def infeasibility_reason(problem: SchedulingProblem) -> str | None:
-    """Why no schedule can fit ``problem``'s budgets, naming the budget that would fit; None if it may."""
+    """Why no schedule can exist, proven without searching, or None.
+
+    Three proofs: static memory alone over a memory's budget; a node whose working set (and weights)
+    fits in no device memory, naming the budget that would fit; with the energy objective, a time
+    limit below the fastest possible serial time.
+    """
     for m in range(problem.n_memories):
         if problem.static_bytes[m] > problem.budgets_bytes[m]:
             return (f"the static memory (parameters, gradients, optimizer state, input batch) alone needs "
@@ -61,4 +73,9 @@ def infeasibility_reason(problem: SchedulingProblem) -> str | None:
         return (f"node {node.name!r} needs {format_bytes(need)} for its inputs, output and weights at once, and "
                 f"no device memory has room for it: the smallest feasible budget of memory {name!r} is "
                 f"{format_bytes(fits)} ({fits} bytes; its budget is {format_bytes(problem.budgets_bytes[m])})")
+    if problem.objective is Objective.ENERGY and problem.time_limit_s is not None:
+        fastest = fastest_possible_time_s(problem)
+        if fastest > problem.time_limit_s * (1 + 1e-9):
+            return (f"the time limit of {problem.time_limit_s:g} s is below the fastest possible step "
+                    f"({fastest:g} s, every node once on its fastest device); raise the time limit")
     return None

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import time
 
+from core.feasibility import infeasibility_reason
 from core.graph import no_recompute_peak
 from core.problem import SchedulingProblem
 from core.schedule import Compute, Free, Schedule, Step
 from core.stages import last_uses
 from solvers.base import CancelToken, ProgressCallback, SolveOptions, SolveResult, SolveStatus
 from solvers.heuristic_common import (
-    infeasibility_reason,
     no_schedule,
     objective_table,
     verified_result,

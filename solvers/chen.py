@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.feasibility import infeasibility_reason
 from core.problem import SchedulingProblem
 from core.schedule import Compute, Free, Schedule
 from core.stages import decode_stages
@@ -32,7 +33,6 @@ from solvers.chen_segments import (
     sqrt_segment_lengths,
 )
 from solvers.heuristic_common import (
-    infeasibility_reason,
     no_schedule,
     objective_table,
     verified_result,

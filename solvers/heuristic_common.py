@@ -1,7 +1,8 @@
 """What the baseline schedulers share: proofs of infeasibility, the trivial bound, the result record.
 
 The baselines (``no-remat``, ``chen-sqrt``, ``greedy``) never claim more than they know: a budget is
-INFEASIBLE only when a one-line argument proves that no schedule exists (below), a schedule is OPTIMAL
+INFEASIBLE only when a one-line argument proves that no schedule exists
+(:func:`core.feasibility.infeasibility_reason`), a schedule is OPTIMAL
 only when it reaches the trivial lower bound, and every schedule is replayed by the simulator before
 it is returned (callers such as the MILP warm start use these solvers without :func:`solvers.run`).
 """
@@ -14,7 +15,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from core.graph import working_set_bytes
+from core.feasibility import local_need_bytes
 from core.problem import Objective, SchedulingProblem
 from core.schedule import Schedule
 from core.simulate import simulate
@@ -40,15 +41,8 @@ def trivial_lower_bound(problem: SchedulingProblem) -> float:
     return float(table.min(axis=1).sum()) if problem.n_nodes and problem.n_devices else 0.0
 
 
-def fastest_possible_time_s(problem: SchedulingProblem) -> float:
-    """Serial time of every node once on its fastest device: no schedule is faster."""
-    if not problem.n_nodes:
-        return 0.0
-    return float(problem.costs.compute_time_s.min(axis=1).sum())
-
-
 def smallest_feasible_budget(problem: SchedulingProblem) -> int:
-    """Bytes below which no schedule exists: the largest working set plus static memory.
+    """Bytes below which no schedule exists: the largest working set (and weights) plus static memory.
 
     With several device memories, each node needs room in one of them; the figure is the largest,
     over nodes, of the smallest such requirement (:func:`core.graph.min_feasible_budget` on one device).
@@ -57,46 +51,13 @@ def smallest_feasible_budget(problem: SchedulingProblem) -> int:
     if not problem.n_nodes:
         return min((problem.static_bytes[m] for m in memories), default=0)
     return max(
-        min(problem.static_bytes[m] + working_set_bytes(problem.graph, node.id) for m in memories)
+        min(problem.static_bytes[m] + local_need_bytes(problem, node.id, m) for m in memories)
         for node in problem.graph.nodes
     )
 
 
 def min_budget_message(problem: SchedulingProblem) -> str:
     return f"no schedule exists below {smallest_feasible_budget(problem)} bytes (largest working set plus static)"
-
-
-def infeasibility_reason(problem: SchedulingProblem) -> str | None:
-    """Why no schedule can exist, proven without searching, or None.
-
-    Three proofs: static memory alone over a memory's budget; a node whose inputs and output cannot
-    be resident together in any device memory (the message gives the smallest budget that would
-    do); a time limit below the fastest possible serial time (energy objective).
-    """
-    for m in range(problem.n_memories):
-        if problem.static_bytes[m] > problem.budgets_bytes[m]:
-            return (f"static memory ({problem.static_bytes[m]} bytes) exceeds the budget of memory "
-                    f"{problem.memory_name(m)!r} ({problem.budgets_bytes[m]} bytes); raise that budget")
-    memories = sorted(set(problem.device_memory))
-    worst: tuple[int, int] | None = None  # (smallest budget that fits the node, node)
-    for node in problem.graph.nodes:
-        need = working_set_bytes(problem.graph, node.id)
-        if all(problem.static_bytes[m] + need > problem.budgets_bytes[m] for m in memories):
-            fits = min(problem.static_bytes[m] + need for m in memories)
-            if worst is None or fits > worst[0]:
-                worst = (fits, node.id)
-    if worst is not None:
-        fits, node_id = worst
-        name = problem.graph.nodes[node_id].name
-        return (f"node {name!r} needs its inputs and output resident at once and no device memory has "
-                f"room for them: the smallest feasible budget is {fits} bytes; raise the budget to at "
-                "least that")
-    if problem.objective is Objective.ENERGY and problem.time_limit_s is not None:
-        fastest = fastest_possible_time_s(problem)
-        if fastest > problem.time_limit_s * (1 + 1e-9):
-            return (f"the time limit of {problem.time_limit_s:g} s is below the fastest possible step "
-                    f"({fastest:g} s, every node once on its fastest device); raise the time limit")
-    return None
 
 
 def objective_of(problem: SchedulingProblem, trace: Trace) -> float:

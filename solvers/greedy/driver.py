@@ -13,6 +13,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 
+from core.feasibility import infeasibility_reason
 from core.problem import Objective, SchedulingProblem
 from core.schedule import Schedule
 from solvers.base import CancelToken, Progress, ProgressCallback, SolveOptions, SolveResult, SolveStatus
@@ -21,7 +22,7 @@ from solvers.greedy.materialize import Pins, make_inputs_resident
 from solvers.greedy.placement import device_order
 from solvers.greedy.state import GiveUp, GreedyState, Stuck
 from solvers.greedy.tables import build_tables
-from solvers.heuristic_common import infeasibility_reason, min_budget_message, no_schedule, verified_result
+from solvers.heuristic_common import min_budget_message, no_schedule, verified_result
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +147,8 @@ def _one_pass(
         if not placed:
             return _Run(failure=_stuck_message(problem, node))
         _free_dead(state, node)
-    return _Run(schedule=Schedule(tuple(state.steps)), stats=_stats(problem, state, how))
+    placement = tuple(sorted(state.weights_home.items()))
+    return _Run(schedule=Schedule(tuple(state.steps), placement), stats=_stats(problem, state, how))
 
 
 def _place(state: GreedyState, node: int, by_energy: bool, limit: float | None) -> bool:

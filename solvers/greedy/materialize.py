@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from solvers.greedy.state import GreedyState
+from solvers.greedy.state import GreedyState, Stuck
 
 
 @dataclass
@@ -140,7 +140,11 @@ def _bring(state: GreedyState, dep: int, device: int, memory: int, pins: Pins) -
     """Pin ``dep`` if resident, else fetch and pin it when that is cheapest; False: recompute it."""
     if not state.resident(dep, memory):
         source = best_fetch(state, dep, memory)
-        if source is None or source[1] > recompute_estimate(state, dep, device):
+        can_recompute = state.weights_here(dep, memory)
+        if source is None and not can_recompute:
+            raise Stuck(f"node {dep} can be neither copied to memory {memory} nor recomputed there (its "
+                        "weights live elsewhere)")
+        if source is None or (can_recompute and source[1] > recompute_estimate(state, dep, device)):
             return False
         state.copy(dep, source[0], memory)
     pins.add(state, dep)

@@ -32,7 +32,7 @@ def estimate(state: GreedyState, node: int, device: int, prices: dict[int, float
     """Price ``node`` on ``device``; None when its memory cannot hold the node at all."""
     t = state.tables
     memory = t.device_memory[device]
-    if state.static[memory] + t.working_set[node] > state.budget[memory]:
+    if not state.weights_here(node, memory) or state.static[memory] + t.working_set[node] > state.budget[memory]:
         return None
     cost, time_s = t.cost[device][node], t.time[device][node]
     need = t.sizes[node]

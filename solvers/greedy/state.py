@@ -84,6 +84,13 @@ class GreedyState:
         self.cancel: CancelToken | None = None
         #: Called to make room: ``make_room(state, memory, bytes)``; set by the driver.
         self.make_room: Callable[[GreedyState, int, int], None] = _no_eviction
+        #: With parameter placement: the node whose weights each node needs, and where they live
+        #: for the whole step (decided before the first step: the simulator counts them from the start).
+        self.owner: tuple[int | None, ...] = problem.parameter_owner if problem.place_parameters else (None,) * n
+        self.weights_home: dict[int, int] = plan_weights(problem, tables) if problem.place_parameters else {}
+        for owner, memory in self.weights_home.items():
+            self.static[memory] += problem.graph.nodes[owner].param_state_bytes
+            self.usage[memory] += problem.graph.nodes[owner].param_state_bytes
 
     # -- queries -------------------------------------------------------------------------------
 
@@ -169,6 +176,11 @@ class GreedyState:
         index = bisect_left(users, self.frontier)
         following = users[index] if index < len(users) else self.tables.n
         return max(1, following - self.frontier)
+
+    def weights_here(self, node: int, memory: int) -> bool:
+        """Whether ``node`` may run in ``memory``: the weights of its operator live there."""
+        owner = self.owner[node]
+        return owner is None or self.weights_home[owner] == memory
 
     def is_pinned(self, node: int) -> bool:
         return any(node in pins for pins in self.pinned)
@@ -296,3 +308,31 @@ def _decrement(counts: dict[int, int], node: int) -> None:
 def _no_eviction(state: GreedyState, memory: int, size: int) -> None:
     if state.usage[memory] + size > state.budget[memory]:
         raise Stuck(f"memory {memory} is full")
+
+
+def plan_weights(problem: SchedulingProblem, tables: Tables) -> dict[int, int]:
+    """Where each operator's weights live: beside its cheapest device that still has room.
+
+    Operators are taken by decreasing cost (the ones that matter most choose first); a memory keeps
+    room for the largest working set. An operator that fits nowhere goes where the most room is left
+    (the pass then fails honestly if that is not enough).
+    """
+    nodes = problem.graph.nodes
+    owners = sorted({o for o in problem.parameter_owner if o is not None})
+    users: dict[int, list[int]] = {o: [] for o in owners}
+    for node, owner in enumerate(problem.parameter_owner):
+        if owner is not None:
+            users[owner].append(node)
+    reserve = max(tables.working_set, default=0)
+    memories = sorted(set(tables.device_memory))
+    room = {m: problem.budgets_bytes[m] - problem.static_bytes[m] - reserve for m in memories}
+    cost = {(o, m): min(sum(tables.cost[d][k] for k in users[o]) for d in tables.memory_devices[m])
+            for o in owners for m in memories}
+    home: dict[int, int] = {}
+    for owner in sorted(owners, key=lambda o: -min(cost[(o, m)] for m in memories)):
+        size = nodes[owner].param_state_bytes
+        fitting = [m for m in memories if room[m] >= size]
+        m = min(fitting, key=lambda k: cost[(owner, k)]) if fitting else max(memories, key=room.__getitem__)
+        home[owner] = m
+        room[m] -= size
+    return home

@@ -148,15 +148,7 @@ def cost_scale(milp: MultiDeviceMilp) -> float:
 
 def precheck(problem: SchedulingProblem) -> str | None:
     """A reason no schedule exists, found without solving, or None."""
-    reason = infeasibility_reason(problem)
-    if reason is not None:
-        return reason
-    if problem.time_limit_s is not None:
-        fastest = float(problem.costs.compute_time_s.min(axis=1).sum())
-        if fastest > problem.time_limit_s:
-            return (f"the time limit of {problem.time_limit_s:g} s is below the fastest possible step "
-                    f"({fastest:g} s); raise the time limit")
-    return None
+    return infeasibility_reason(problem)
 
 
 def warm_start(problem: SchedulingProblem, milp: MultiDeviceMilp,
