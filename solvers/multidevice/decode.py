@@ -15,7 +15,7 @@ import numpy as np
 
 from core.problem import Objective, SchedulingProblem
 from core.schedule import Compute, Copy, Free, Schedule, Step
-from solvers.multidevice.formulation import MultiDeviceMilp
+from solvers.multidevice.arrays import MultiDeviceMilp
 
 
 @dataclass(frozen=True, eq=False)
@@ -27,6 +27,8 @@ class StagePlan:
     S: np.ndarray
     X: np.ndarray
     Y: frozenset[tuple[int, int, int, int]] = frozenset()
+    #: ``(owner node, memory)``: where each operator's weights live (problems that place them).
+    placement: tuple[tuple[int, int], ...] = ()
 
 
 def plan_from_vector(milp: MultiDeviceMilp, x: np.ndarray) -> StagePlan:
@@ -36,7 +38,8 @@ def plan_from_vector(milp: MultiDeviceMilp, x: np.ndarray) -> StagePlan:
         return values > 0.5
 
     reads = frozenset((int(link), int(t), int(k), int(i)) for col, link, t, k, i in milp.reads if x[col] > 0.5)
-    return StagePlan(pick(milp.R), pick(milp.S), pick(milp.X), reads)
+    placement = tuple(sorted((int(o), int(m)) for col, m, o in milp.weights if x[col] > 0.5))
+    return StagePlan(pick(milp.R), pick(milp.S), pick(milp.X), reads, placement)
 
 
 def plan_objective(problem: SchedulingProblem, plan: StagePlan) -> float:
@@ -99,7 +102,7 @@ def decode_plan(problem: SchedulingProblem, plan: StagePlan) -> Schedule:
                 if not keep[m, buf]:
                     steps.append(Free(buf, m))
                     bufs.discard(buf)
-    return Schedule(tuple(steps))
+    return Schedule(tuple(steps), plan.placement)
 
 
 def _last_touches(

@@ -9,14 +9,16 @@ against every row; a warm start the model would reject is dropped (with a log li
 from __future__ import annotations
 
 import logging
+import math
 
 import numpy as np
 
 from core.graph import TrainingGraph
 from core.problem import SchedulingProblem
 from core.schedule import Copy, Free, Schedule
+from core.simulate import parameter_placement
+from solvers.multidevice.arrays import MultiDeviceMilp
 from solvers.multidevice.decode import StagePlan
-from solvers.multidevice.formulation import MultiDeviceMilp
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +68,10 @@ def plan_from_schedule(problem: SchedulingProblem, schedule: Schedule) -> StageP
         Y.update((problem.link_index[(src, memory)], stage, step.node, dep) for dep, src in step.remote)
         if step.node == stage:
             stage, just_advanced = stage + 1, True
-    return StagePlan(R, S, X, frozenset(Y)) if stage == n else None
+    if stage != n:
+        return None
+    placement = tuple(sorted(parameter_placement(problem, schedule).items()))
+    return StagePlan(R, S, X, frozenset(Y), placement)
 
 
 def plain_plan(problem: SchedulingProblem, device: int) -> StagePlan:
@@ -79,7 +84,9 @@ def plain_plan(problem: SchedulingProblem, device: int) -> StagePlan:
     t = np.arange(n)[:, None]
     i = np.arange(n)[None, :]
     S[problem.device_memory[device]] = (i < t) & (last[None, :] >= t)
-    return StagePlan(R, S, np.zeros((len(problem.link_index), n, n), dtype=bool))
+    owners = sorted({o for o in problem.parameter_owner if o is not None}) if problem.place_parameters else []
+    placement = tuple((o, problem.device_memory[device]) for o in owners)
+    return StagePlan(R, S, np.zeros((len(problem.link_index), n, n), dtype=bool), placement=placement)
 
 
 def _last_use(graph: TrainingGraph) -> np.ndarray:
@@ -101,6 +108,8 @@ def vector_from_plan(problem: SchedulingProblem, milp: MultiDeviceMilp, plan: St
     if not plan.Y.issubset(read_cols):
         return None
     x[[read_cols[key] for key in plan.Y]] = 1.0
+    if not _set_weights(problem, milp, plan, x):
+        return None
     _fill_frees(problem, milp, plan, x)
     _fill_usage(problem, milp, x)
     activity = milp.matrix @ x
@@ -111,6 +120,20 @@ def vector_from_plan(problem: SchedulingProblem, milp: MultiDeviceMilp, plan: St
         log.info("warm start rejected by rows: %s", ", ".join(bad) or "column bounds")
         return None
     return x
+
+
+def _set_weights(problem: SchedulingProblem, milp: MultiDeviceMilp, plan: StagePlan, x: np.ndarray) -> bool:
+    """P and Q of ``plan``'s placement; False when it places weights where the model cannot."""
+    if not len(milp.weights):
+        return True
+    columns = {(int(m), int(o)): int(col) for col, m, o in milp.weights}
+    for owner, memory in plan.placement:
+        if (memory, owner) not in columns:
+            return False
+        x[columns[(memory, owner)]] = 1.0
+        use = int(milp.weight_use[memory])
+        x[use] += math.ceil(problem.graph.nodes[owner].param_state_bytes / milp.byte_unit)
+    return True
 
 
 def _fill_frees(problem: SchedulingProblem, milp: MultiDeviceMilp, plan: StagePlan, x: np.ndarray) -> None:

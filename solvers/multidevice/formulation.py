@@ -19,6 +19,10 @@ where ``X`` says so. Variables (all binary except U and FREE):
   destination memory) reads its input i where i lives, in l's source memory: one transfer charged
   per read, no room taken in the destination (see :class:`core.system.Link`).
 
+- ``P[m,o]`` (problems that place parameters): the weights of operator o, with their gradients and
+  optimizer state, live in device memory m for the whole step; o and its backward node run only on
+  devices of m. ``Q[m]`` (continuous) is what they take there; it counts in every ``U[m,t,k]``.
+
 A buffer *arrives* in memory m at position i when a device of m computes it or a copy brings it:
 ``A[m,t,i] = sum_{d in m} R[d,t,i] + sum_{l -> m} X[l,t,i]``.
 """
@@ -26,127 +30,12 @@ A buffer *arrives* in memory m at position i when a device of m computes it or a
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from functools import reduce
 
 import numpy as np
 import scipy.sparse as sp
 
 from core.problem import Objective, SchedulingProblem
-
-#: Largest number of byte units a memory row may count before bytes are quantized (rounded up).
-MAX_UNITS = 2**24
-
-
-@dataclass(frozen=True, eq=False)
-class MultiDeviceMilp:
-    """A MILP as arrays: ``min cost @ x`` subject to ``row_lower <= matrix @ x <= row_upper``.
-
-    ``cost`` is in the problem's units (seconds or joules). ``R``, ``S`` and ``X`` map (device or
-    memory or link, stage, node) to column indices, -1 where the variable does not exist (fixed 0).
-    ``families`` names each constraint family as in FORMULATIONS.md with its row range.
-    """
-
-    cost: np.ndarray
-    col_lower: np.ndarray
-    col_upper: np.ndarray
-    integral: np.ndarray
-    matrix: sp.csr_matrix
-    row_lower: np.ndarray
-    row_upper: np.ndarray
-    families: tuple[tuple[str, int, int], ...]
-    R: np.ndarray
-    S: np.ndarray
-    X: np.ndarray
-    byte_unit: int
-    #: Buffer sizes in byte units (rounded up), as the memory rows count them.
-    size_units: np.ndarray
-    #: ``U[m,t,k]`` column of each device memory's row at position k of stage t, -1 elsewhere.
-    U: np.ndarray
-    #: One row per FREE column: (column, memory, stage, buffer, position).
-    frees: np.ndarray
-    #: One row per Y column (remote read): (column, link, stage, reader, input).
-    reads: np.ndarray
-    col_kinds: dict[str, tuple[int, int]] = field(default_factory=dict)
-
-    @property
-    def n_cols(self) -> int:
-        return len(self.cost)
-
-    @property
-    def n_rows(self) -> int:
-        return len(self.row_lower)
-
-    def stats(self) -> dict[str, object]:
-        """Model size, for the result's ``stats`` and the logs."""
-        return {
-            "stages": int(self.R.shape[1]),
-            "columns": self.n_cols,
-            "integer_columns": int(self.integral.sum()),
-            "rows": self.n_rows,
-            "nonzeros": int(self.matrix.nnz),
-            "byte_unit": self.byte_unit,
-            "row_families": {name: stop - start for name, start, stop in self.families},
-        }
-
-
-class _Builder:
-    """Columns and rows collected in flat lists, turned into arrays once."""
-
-    def __init__(self) -> None:
-        self.cost: list[float] = []
-        self.lower: list[float] = []
-        self.upper: list[float] = []
-        self.integral: list[bool] = []
-        self.rows: list[int] = []
-        self.cols: list[int] = []
-        self.vals: list[float] = []
-        self.row_lower: list[float] = []
-        self.row_upper: list[float] = []
-        self.families: list[tuple[str, int, int]] = []
-        self._family: tuple[str, int] | None = None
-
-    def col(self, cost: float, upper: float = 1.0, integral: bool = True) -> int:
-        self.cost.append(cost)
-        self.lower.append(0.0)
-        self.upper.append(upper)
-        self.integral.append(integral)
-        return len(self.cost) - 1
-
-    def row(self, terms: list[tuple[int, float]], lower: float, upper: float) -> None:
-        index = len(self.row_lower)
-        for col, val in terms:
-            self.rows.append(index)
-            self.cols.append(col)
-            self.vals.append(val)
-        self.row_lower.append(lower)
-        self.row_upper.append(upper)
-
-    def family(self, name: str) -> None:
-        """Start the constraint family ``name`` (rows added until the next call belong to it)."""
-        self.end_family()
-        self._family = (name, len(self.row_lower))
-
-    def end_family(self) -> None:
-        if self._family is not None:
-            name, start = self._family
-            if len(self.row_lower) > start:
-                self.families.append((name, start, len(self.row_lower)))
-            self._family = None
-
-
-def byte_unit(problem: SchedulingProblem) -> int:
-    """The byte unit of the memory rows: the gcd of all sizes and budgets, coarser for huge memories.
-
-    A budget above static memory plus every buffer at once never binds, so it is capped there first:
-    a terabyte storage memory must not coarsen the unit of a kilobyte SRAM.
-    """
-    total = sum(n.size_bytes for n in problem.graph.nodes)
-    budgets = [min(b, s + total) for b, s in zip(problem.budgets_bytes, problem.static_bytes, strict=True)]
-    values = [n.size_bytes for n in problem.graph.nodes] + budgets + list(problem.static_bytes)
-    g = reduce(math.gcd, [int(v) for v in values if v > 0], 0) or 1
-    biggest = max(budgets, default=1)
-    return max(g, math.ceil(biggest / MAX_UNITS))
+from solvers.multidevice.arrays import Builder, MultiDeviceMilp, byte_unit
 
 
 def build_milp(problem: SchedulingProblem) -> MultiDeviceMilp:
@@ -157,7 +46,7 @@ def build_milp(problem: SchedulingProblem) -> MultiDeviceMilp:
 class _Formulation:
     def __init__(self, problem: SchedulingProblem) -> None:
         self.p = problem
-        self.b = _Builder()
+        self.b = Builder()
         self.n = problem.n_nodes
         self.unit = byte_unit(problem)
         # Bytes are rounded up and budgets down, so a schedule that fits in units fits in bytes.
@@ -180,6 +69,14 @@ class _Formulation:
         self.ends = {link: pair for pair, link in self.links}
         #: (link, stage, reader, input) -> Y column.
         self.Y: dict[tuple[int, int, int, int], int] = {}
+        owners = problem.parameter_owner if problem.place_parameters else ()
+        self.owners = sorted({o for o in owners if o is not None})
+        #: No memory ever holds more units than every buffer and every weight at once.
+        self.most_units = sum(self.size) + sum(self._units(problem.graph.nodes[o].param_state_bytes)
+                                               for o in self.owners)
+        #: (memory, owner) -> P column; memory -> Q column.
+        self.P: dict[tuple[int, int], int] = {}
+        self.Q: dict[int, int] = {}
 
     # ----------------------------------------------------------------------------- variables
     def _columns(self) -> dict[str, tuple[int, int]]:
@@ -219,6 +116,13 @@ class _Formulation:
                         cost = copy[link, i] if energy else p.costs.read_time(link, k, i)
                         self.Y[(link, t, k, i)] = b.col(float(cost))
         kinds["Y"] = (start, len(b.cost))
+        start = len(b.cost)
+        compute_memories = [m for m in range(p.n_memories) if self.devices_of[m]]
+        for m in compute_memories if self.owners else ():
+            for o in self.owners:
+                self.P[(m, o)] = b.col(0.0)
+            self.Q[m] = b.col(0.0, upper=math.inf, integral=False)
+        kinds["P"] = (start, len(b.cost))
         return kinds
 
     def _remote(self, m: int, t: int, k: int, i: int) -> list[tuple[int, float]]:
@@ -264,6 +168,8 @@ class _Formulation:
             size_units=np.array(self.size, dtype=np.int64), U=self.U,
             frees=np.array(self.free_meta, dtype=np.int64).reshape(-1, 5),
             reads=np.array([(y, *key) for key, y in self.Y.items()], dtype=np.int64).reshape(-1, 5),
+            weights=np.array([(c, m, o) for (m, o), c in self.P.items()], dtype=np.int64).reshape(-1, 3),
+            weight_use=np.array([self.Q.get(m, -1) for m in range(self.p.n_memories)], dtype=np.int64),
             col_kinds=kinds,
         )
 
@@ -302,12 +208,36 @@ class _Formulation:
                         continue
                     have = [(c, -v) for c, v in self._computed_in(src, t, i) + self._resident(src, t, i)]
                     b.row([(int(self.X[link, t, i]), 1.0), *have], -inf, 0.0)
+        if self.owners:
+            self._weight_rows()
         b.family("persistence: a checkpoint was resident or arrived in the previous stage")
         for m in range(p.n_memories):
             for t in range(n - 1):
                 for i in range(t + 1):
                     had = [(c, -v) for c, v in self._arrive(m, t, i) + self._resident(m, t, i)]
                     b.row([(int(self.S[m, t + 1, i]), 1.0), *had], -inf, 0.0)
+
+    def _weight_rows(self) -> None:
+        p, b, inf = self.p, self.b, math.inf
+        memories = sorted(self.Q)
+        b.family("weights: each operator's parameter state lives in exactly one device memory")
+        for o in self.owners:
+            b.row([(self.P[(m, o)], 1.0) for m in memories], 1.0, 1.0)
+        b.family("weights beside the operator: it and its backward node run only where they live")
+        owner_of = p.parameter_owner
+        for d in range(p.n_devices):
+            m = p.device_memory[d]
+            for t in range(self.n):
+                for k in range(t + 1):
+                    if owner_of[k] is not None:
+                        b.row([(int(self.R[d, t, k]), 1.0), (self.P[(m, owner_of[k])], -1.0)], -inf, 0.0)
+        b.family("weight use: bytes of the parameter state each memory holds")
+        for m in memories:
+            terms = [(self.P[(m, o)], -float(self._units(p.graph.nodes[o].param_state_bytes))) for o in self.owners]
+            b.row([(self.Q[m], 1.0), *terms], 0.0, 0.0)
+
+    def _units(self, size_bytes: int) -> int:
+        return math.ceil(size_bytes / self.unit)
 
     def _free_and_memory_rows(self, kinds: dict[str, tuple[int, int]]) -> None:
         p, b, n, inf = self.p, self.b, self.n, math.inf
@@ -346,7 +276,7 @@ class _Formulation:
         for m in range(p.n_memories):
             if not self.devices_of[m]:
                 continue
-            room = min(math.floor((p.budgets_bytes[m] - p.static_bytes[m]) / self.unit), sum(self.size))
+            room = min(math.floor((p.budgets_bytes[m] - p.static_bytes[m]) / self.unit), self.most_units)
             for t in range(n):
                 previous = -1
                 for k in range(t + 1):
@@ -355,6 +285,8 @@ class _Formulation:
                     terms = [(u, 1.0)] + [(c, -self.size[k] * v) for c, v in self._arrive(m, t, k)]
                     if k == 0:
                         terms += [(int(self.S[m, t, i]), -float(self.size[i])) for i in range(t)]
+                        if m in self.Q:
+                            terms.append((self.Q[m], -1.0))  # the weights placed here, all step long
                     else:
                         terms.append((previous, -1.0))
                         terms += [(f, float(self.size[i])) for i, f in frees.get((m, t, k - 1), [])]
@@ -368,7 +300,7 @@ class _Formulation:
         for m in range(p.n_memories):
             if self.devices_of[m]:
                 continue
-            room = min(math.floor((p.budgets_bytes[m] - p.static_bytes[m]) / self.unit), sum(self.size))
+            room = min(math.floor((p.budgets_bytes[m] - p.static_bytes[m]) / self.unit), self.most_units)
             for t in range(self.n):
                 terms = [(c, float(self.size[i])) for i in range(t + 1) for c, _ in self._arrive(m, t, i)]
                 terms += [(int(self.S[m, t, i]), float(self.size[i])) for i in range(t)]

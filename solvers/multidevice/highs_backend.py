@@ -13,7 +13,7 @@ import numpy as np
 
 from core.problem import SchedulingProblem
 from solvers.base import CancelToken, ProgressCallback, SolveOptions, SolveResult
-from solvers.multidevice.formulation import MultiDeviceMilp
+from solvers.multidevice.arrays import MultiDeviceMilp
 from solvers.multidevice.pipeline import BackendRequest, MilpOutcome, solve_with
 
 NAME = "milp-highs"

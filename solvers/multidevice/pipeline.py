@@ -26,9 +26,10 @@ from solvers.base import (
     SolveStatus,
     relative_gap,
 )
+from solvers.multidevice.arrays import MultiDeviceMilp
 from solvers.multidevice.decode import decode_plan, plan_from_vector, plan_objective
 from solvers.multidevice.encode import plain_plan, plan_from_schedule, vector_from_plan
-from solvers.multidevice.formulation import MultiDeviceMilp, build_milp
+from solvers.multidevice.formulation import build_milp
 
 log = logging.getLogger(__name__)
 

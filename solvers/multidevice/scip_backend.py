@@ -16,7 +16,7 @@ from pyscipopt import SCIP_EVENTTYPE, Eventhdlr, Model, quicksum
 
 from core.problem import SchedulingProblem
 from solvers.base import CancelToken, ProgressCallback, SolveOptions, SolveResult
-from solvers.multidevice.formulation import MultiDeviceMilp
+from solvers.multidevice.arrays import MultiDeviceMilp
 from solvers.multidevice.pipeline import BackendRequest, MilpOutcome, solve_with
 
 NAME = "milp-scip"
