@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import queue as queue_module
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -70,6 +71,22 @@ def watch_child(process: Any, messages: Any, report: Callable[[object], None]) -
             raise SolverFailed(message[1])
 
 
+def launch_and_watch(process: Any, messages: Any, report: Callable[[object], None],
+                     launched: threading.Event | None = None) -> Any:
+    """Start the child, then :func:`watch_child` (both in the watcher thread).
+
+    A spawned child reads its pickled arguments through a pipe only once its interpreter is up; the
+    parent blocks writing them until then (100-200 ms on a busy machine), so that happens here, off
+    the GUI thread.
+    """
+    try:
+        process.start()
+    finally:
+        if launched is not None:
+            launched.set()
+    return watch_child(process, messages, report)
+
+
 class SolveRunner(QtCore.QObject):
     """Start, watch and cancel one solve at a time in a child process.
 
@@ -90,6 +107,7 @@ class SolveRunner(QtCore.QObject):
         self._process: Any = None
         self._cancel: Any = None
         self._watcher: FunctionWorker | None = None
+        self._launched = threading.Event()
         self._solver = ""
         self._cancelled = False
         self._kill_timer = QtCore.QTimer(self)
@@ -120,8 +138,8 @@ class SolveRunner(QtCore.QObject):
             target=self._target, args=(name, problem, options, messages, self._cancel),
             kwargs={k: v for k, v in extra.items() if v}, name=f"solve:{name}", daemon=True,
         )
-        self._process.start()
-        watcher = FunctionWorker(watch_child, self._process, messages, report=True)
+        self._launched = threading.Event()
+        watcher = FunctionWorker(launch_and_watch, self._process, messages, report=True, launched=self._launched)
         watcher.progressed.connect(self.progress.emit)
         watcher.returned.connect(self._on_returned)
         watcher.errored.connect(self._on_errored)
@@ -140,6 +158,8 @@ class SolveRunner(QtCore.QObject):
     def shutdown(self) -> None:
         """Stop at once (the window is closing): no grace period, no signals afterwards."""
         self._kill_timer.stop()
+        if self._watcher is not None:
+            self._launched.wait(timeout=10.0)  # the watcher may be starting the child right now
         if self._process is not None and self._process.is_alive():
             if self._cancel is not None:
                 self._cancel.set()

@@ -28,6 +28,7 @@ ROLE_COLOURS: dict[StepRole, str] = {
     StepRole.COPY: "#009E73",
     StepRole.PAGE_OUT: "#CC79A7",
     StepRole.PAGE_IN: "#E69F00",
+    StepRole.REMOTE_READ: "#56B4E9",
 }
 
 #: Node colours after a solve ("kept / recomputed / paged").

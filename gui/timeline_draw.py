@@ -6,6 +6,7 @@ Bars are drawn as one ``BarGraphItem`` per step role (12,000 bars build in milli
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -13,7 +14,7 @@ from PySide6 import QtCore
 
 import pyqtgraph as pg  # isort: skip  (after PySide6: pyqtgraph picks the binding already imported)
 from core.problem import SchedulingProblem
-from core.trace import StepRole, Trace
+from core.trace import StepRole, StepTiming, Trace
 from gui import theme
 
 MIB = 1024.0**2
@@ -26,7 +27,7 @@ class LaneIndex:
 
     starts: np.ndarray
     ends: np.ndarray
-    steps: np.ndarray  # timing positions
+    steps: np.ndarray  # positions in all_bars(trace)
 
 
 @dataclass
@@ -43,11 +44,19 @@ def lane_names(problem: SchedulingProblem) -> list[str]:
     return [d.name for d in problem.system.devices] + [f"{l.src}->{l.dst}" for l in problem.system.links]
 
 
-def step_times(trace: Trace, serial: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Start and duration of every step: overlapped (queues) or serial (steps one after another)."""
-    count = len(trace.timings)
-    starts = np.fromiter((t.serial_start_s if serial else t.start_s for t in trace.timings), float, count)
-    durations = np.fromiter((t.duration_s if serial else t.end_s - t.start_s for t in trace.timings), float, count)
+def all_bars(trace: Trace) -> tuple[StepTiming, ...]:
+    """What the lanes show: every step, then the remote reads (inputs read over direct-access links).
+
+    Positions in this tuple are the "steps" of :class:`LaneIndex` and :func:`bar_at`.
+    """
+    return (*trace.timings, *trace.remote_reads)
+
+
+def step_times(timings: Sequence[StepTiming], serial: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Start and duration of each timing: overlapped (queues) or serial (steps one after another)."""
+    count = len(timings)
+    starts = np.fromiter((t.serial_start_s if serial else t.start_s for t in timings), float, count)
+    durations = np.fromiter((t.duration_s if serial else t.end_s - t.start_s for t in timings), float, count)
     return starts, durations
 
 
@@ -56,9 +65,10 @@ def draw_bars(plot: pg.PlotItem, problem: SchedulingProblem, trace: Trace, seria
     plot.clear()
     drawn = DrawnBars(lane_names(problem))
     lane_of = {name: i for i, name in enumerate(drawn.lanes)}
-    starts, durations = step_times(trace, serial)
-    roles = np.array([t.role.value for t in trace.timings])
-    lanes = np.array([lane_of.get(t.lane, -1) for t in trace.timings], dtype=int)
+    bars = all_bars(trace)
+    starts, durations = step_times(bars, serial)
+    roles = np.array([t.role.value for t in bars])
+    lanes = np.array([lane_of.get(t.lane, -1) for t in bars], dtype=int)
     for role, colour in theme.ROLE_COLOURS.items():
         mask = (roles == role.value) & (lanes >= 0)
         if mask.any():
@@ -100,7 +110,7 @@ def draw_memory(plot: pg.PlotItem, problem: SchedulingProblem, trace: Trace,
     legend: list[tuple[str, str]] = []
     plot.clear()
     top = memory_top_mib(problem, trace)
-    starts, durations = step_times(trace, serial)
+    starts, durations = step_times(trace.timings, serial)  # memory curves count steps, not remote reads
     end = float((starts + durations).max()) if len(starts) else 0.0
     for m, curve in enumerate(trace.memory_curves):
         if len(curve) < 2 and trace.peak_bytes[m] == 0:

@@ -16,7 +16,7 @@ from core.problem import SchedulingProblem
 from core.trace import StepRole, Trace
 from gui import theme
 from gui.session import Session
-from gui.timeline_draw import BAR_HEIGHT, DrawnBars, bar_at, draw_bars, draw_memory, step_times
+from gui.timeline_draw import BAR_HEIGHT, DrawnBars, all_bars, bar_at, draw_bars, draw_memory, step_times
 from gui.timeline_summary import summary_html
 
 EMPTY_TEXT = "No schedule yet: choose a solver and press Run (Ctrl+R)."
@@ -140,12 +140,12 @@ class TimelineView(QtWidgets.QWidget):
         if self.trace is None or node < 0 or self.drawn is None:
             self.highlight.setOpts(x0=[], width=[], y0=[], height=[])
             return
-        starts, durations = step_times(self.trace, self.serial)
+        bars = all_bars(self.trace)
+        starts, durations = step_times(bars, self.serial)
         lane_of = {name: i for i, name in enumerate(self.lanes)}
-        picked = [i for i, t in enumerate(self.trace.timings)
-                  if t.node == node and t.role is not StepRole.FREE and t.lane in lane_of]
+        picked = [i for i, t in enumerate(bars) if t.node == node and t.role is not StepRole.FREE and t.lane in lane_of]
         self.highlight.setOpts(x0=starts[picked], width=np.maximum(durations[picked], 0.0),
-                               y0=np.array([lane_of[self.trace.timings[i].lane] for i in picked]) - BAR_HEIGHT / 2,
+                               y0=np.array([lane_of[bars[i].lane] for i in picked]) - BAR_HEIGHT / 2,
                                height=BAR_HEIGHT)
 
     def step_at(self, scene_pos: QtCore.QPointF) -> int | None:
@@ -168,7 +168,7 @@ class TimelineView(QtWidgets.QWidget):
     def _on_mouse_clicked(self, event: object) -> None:
         step = self.step_at(event.scenePos())  # type: ignore[attr-defined]
         if step is not None and self.trace is not None:
-            self.session.select_node(self.trace.timings[step].node)
+            self.session.select_node(all_bars(self.trace)[step].node)
 
     def export_scene(self) -> QtWidgets.QGraphicsScene:
         return self.plots.scene()
@@ -178,8 +178,8 @@ class TimelineView(QtWidgets.QWidget):
 
 
 def describe_step(problem: SchedulingProblem, trace: Trace, step: int) -> str:
-    """Tooltip text of one bar: node, role, lane, start and duration."""
-    timing = trace.timings[step]
+    """Tooltip text of bar ``step`` (a position in :func:`all_bars`): node, role, lane, start, duration."""
+    timing = all_bars(trace)[step]
     node = problem.graph.nodes[timing.node]
     return (f"{node.name} ({node.op_type}, {node.kind.value})\n{timing.role.value.replace('_', ' ')} on "
             f"{timing.lane}\nstart {timing.start_s:.6g} s, duration {timing.duration_s:.6g} s\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from PySide6 import QtCore
 
 from core.trace import StepRole
@@ -212,3 +213,29 @@ def test_summary_shows_the_gain_over_the_best_single_device(two_device_problem):
     gain = comparison.gain(result.objective)
     best = comparison.best
     assert rows["gain over best single device"].startswith(f"{100 * gain:.1f} % ({best.device} alone")
+
+
+def test_remote_reads_are_bars_on_their_link_lane(qtbot, window):
+    """An XEngine instance whose optimal schedule reads inputs over direct-access links."""
+    pytest.importorskip("highspy")
+    import solvers
+    from core.paths import RESOURCES
+    from core.requests import SolveRequest, build_problem_for_request
+
+    problem = build_problem_for_request(SolveRequest(model=RESOURCES / "examples" / "xengine" / "multi_tiny.json"))
+    result = solvers.run("milp-highs", problem, solvers.SolveOptions(time_limit_s=30))
+    trace = result.trace
+    assert trace.remote_reads
+    timeline = window.timeline
+    window.docks["timeline"].raise_()
+    timeline.set_trace(problem, trace)
+    qtbot.waitUntil(lambda: timeline.lanes_plot.getViewBox().sceneBoundingRect().height() > 50)
+    assert StepRole.REMOTE_READ in timeline.bar_items
+    assert timeline.bar_count == sum(t.role is not StepRole.FREE for t in trace.timings) + len(trace.remote_reads)
+    read = trace.remote_reads[0]
+    vb = timeline.lanes_plot.getViewBox()
+    timeline.lanes_plot.setXRange(read.start_s, read.end_s, padding=0.2)
+    point = vb.mapViewToScene(QtCore.QPointF((read.start_s + read.end_s) / 2, timeline.lanes.index(read.lane)))
+    step = timeline.step_at(point)
+    assert step == len(trace.timings)  # remote reads follow the steps
+    assert f"remote read on {read.lane}" in timeline.describe(step)
