@@ -93,23 +93,77 @@ def _choose_checkpoints(graph: TrainingGraph, tree: _ModuleTree, dropped: set[in
 
 
 def _selective(graph: TrainingGraph, tree: _ModuleTree, dropped: set[int], covered: list[str]) -> dict:
-    """Per leaf module not covered by a checkpoint: which ops (type, occurrence) to recompute."""
+    """Selective policies for what no checkpointed module covers: region -> ops (type, occurrence).
+
+    Recomputing a node re-runs its region's forward from the region's saved inputs, so a region must
+    hold every dropped node a recomputation passes through: each connected group of dropped forward
+    nodes goes to the smallest module holding all of them (a nested region merges into the outer
+    one). Within the region the policy recomputes the listed ops and saves every other.
+    """
+    def is_covered(path: str) -> bool:
+        return any(path == c or path.startswith(c + ".") for c in covered)
+
+    todo = {n for n in dropped if n in tree.scope_of and not graph.nodes[n].random
+            and not is_covered(tree.scope_of[n])}
+    regions: dict[str, set[int]] = {}
+    for group in _connected(graph, todo):
+        region = _common_scope([tree.scope_of[n] for n in group])
+        regions.setdefault(region, set()).update(group)
+    for region in sorted(regions, key=lambda p: -p.count(".") - bool(p)):
+        outer = next((r for r in regions if r != region and _contains(r, region)), None)
+        if outer is not None:
+            regions[outer] |= regions.pop(region)
     policy: dict[str, list[dict[str, object]]] = {}
-    leaves = sorted(set(tree.scope_of.values()))
-    for path in leaves:
-        if any(path == c or path.startswith(c + ".") for c in covered):
-            continue
-        members = [n for n in tree.nodes[path] if tree.scope_of[n] == path]
+    for region, nodes in sorted(regions.items()):
         seen: Counter[str] = Counter()
-        recompute = []
-        for node_id in members:
+        ops = []
+        for node_id in sorted(n for n, scope in tree.scope_of.items() if _contains(region, scope)):
             op_type = graph.nodes[node_id].op_type
-            if node_id in dropped and not graph.nodes[node_id].random:
-                recompute.append({"op_type": op_type, "occurrence": seen[op_type], "node": graph.nodes[node_id].name})
+            if node_id in nodes:
+                ops.append({"op_type": op_type, "occurrence": seen[op_type], "node": graph.nodes[node_id].name})
             seen[op_type] += 1
-        if recompute:
-            policy[path] = recompute
+        policy[region] = ops
     return policy
+
+
+def _all_scoped(tree: _ModuleTree) -> tuple[int, ...]:
+    """Every forward node with a module scope: the members of the root region ``""``."""
+    return tuple(sorted(tree.scope_of))
+
+
+def _connected(graph: TrainingGraph, nodes: set[int]) -> list[set[int]]:
+    """Groups of ``nodes`` joined by a dependency between two of them."""
+    parent = {n: n for n in nodes}
+
+    def find(n: int) -> int:
+        while parent[n] != n:
+            parent[n] = parent[parent[n]]
+            n = parent[n]
+        return n
+
+    for n in nodes:
+        for dep in graph.nodes[n].deps:
+            if dep in nodes:
+                parent[find(n)] = find(dep)
+    groups: dict[int, set[int]] = {}
+    for n in nodes:
+        groups.setdefault(find(n), set()).add(n)
+    return list(groups.values())
+
+
+def _common_scope(scopes: list[str]) -> str:
+    """The deepest module path that is, or contains, every path of ``scopes``."""
+    parts = [s.split(".") for s in scopes]
+    common: list[str] = []
+    for level in zip(*parts, strict=False):
+        if len(set(level)) != 1:
+            break
+        common.append(level[0])
+    return ".".join(common)
+
+
+def _contains(outer: str, inner: str) -> bool:
+    return outer == "" or inner == outer or inner.startswith(outer + ".")
 
 
 def build_plan(problem: SchedulingProblem, trace: Trace, *, model: str = "", model_file: str = "") -> dict:
@@ -128,9 +182,14 @@ def build_plan(problem: SchedulingProblem, trace: Trace, *, model: str = "", mod
         if t.role is StepRole.COMPUTE:
             first_device.setdefault(t.node, t.lane)
     checkpoints = _choose_checkpoints(graph, tree, dropped)
+    selective = _selective(graph, tree, dropped, checkpoints)
     saved = _saved_for_backward(graph)
+    by_name = {n.name: n.id for n in graph.nodes}
+    # What the plan recomputes instead of saving, and the region inputs it saves instead.
     covered = {i for path in checkpoints for i in _internal_nodes(graph, tree.nodes[path])}
-    inputs = {i for path in checkpoints for i in _module_inputs(graph, tree.nodes[path])}
+    covered |= {by_name[str(op["node"])] for ops in selective.values() for op in ops}
+    regions = [*checkpoints, *selective]
+    inputs = {i for path in regions for i in _module_inputs(graph, tree.nodes.get(path, _all_scoped(tree)))}
     size = {n.id: n.size_bytes for n in graph.nodes}
     modules = {}
     for path, members in sorted(tree.nodes.items()):
@@ -149,7 +208,7 @@ def build_plan(problem: SchedulingProblem, trace: Trace, *, model: str = "", mod
         "version": PLAN_VERSION,
         "model": {"name": model or graph.name, "file": model_file, "forward_nodes": len(graph.forward_nodes())},
         "checkpoint": checkpoints,
-        "selective": _selective(graph, tree, dropped, checkpoints),
+        "selective": selective,
         "placement": {
             "devices": {d.name: {"kind": d.kind, "torch": TORCH_DEVICE_TYPES.get(d.kind, "cpu")}
                         for d in problem.system.devices},

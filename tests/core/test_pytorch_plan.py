@@ -88,6 +88,35 @@ def test_partial_drop_becomes_a_selective_policy() -> None:
     assert plan["selective"] == {"block.1.act": [{"op_type": "Relu", "occurrence": 0, "node": "b1.relu"}]}
 
 
+def test_a_chain_of_drops_inside_a_block_becomes_one_policy_on_the_block() -> None:
+    """fc1 and relu dropped, fc2 and tanh kept: recomputing relu re-runs fc1 from the block's input,
+    so the policy sits on the block (leaf modules alone would only save the same bytes twice)."""
+    F, B, L = NodeKind.FORWARD, NodeKind.BACKWARD, NodeKind.LOSS
+    nodes = (
+        _node(0, "stem", F, (), "stem", "Gemm"),
+        _node(1, "fc1", F, (0,), "block.fc1", "Gemm"),
+        _node(2, "relu", F, (1,), "block.act", "Relu"),
+        _node(3, "fc2", F, (2,), "block.fc2", "Gemm"),
+        _node(4, "tanh", F, (3,), "block.out", "Tanh"),
+        _node(5, "loss", L, (4,)),
+        _node(6, "grad tanh", B, (5, 4)),
+        _node(7, "grad fc2", B, (6, 2)),
+        _node(8, "grad relu", B, (7, 2)),
+        _node(9, "grad fc1", B, (8, 0)),
+        _node(10, "grad stem", B, (9,)),
+    )
+    graph = TrainingGraph(name="block", nodes=nodes)
+    problem = one_device_problem(graph)
+    trace = simulate(problem, _schedule_dropping(graph, {1, 2}))
+    assert trace.ok and {t.node for t in trace.timings if t.role.value == "recompute"} == {1, 2}
+    plan = build_plan(problem, trace)
+    assert plan["checkpoint"] == []
+    assert plan["selective"] == {"block": [{"op_type": "Gemm", "occurrence": 0, "node": "fc1"},
+                                           {"op_type": "Relu", "occurrence": 0, "node": "relu"}]}
+    # relu's output (10 bytes) is no longer saved; the block's input (stem) already was.
+    assert plan["predicted"]["saved_bytes_plain"] - plan["predicted"]["saved_bytes_plan"] == 10
+
+
 def test_a_graph_without_module_scopes_is_refused_with_a_reason() -> None:
     graph = TrainingGraph(name="flat", nodes=(_node(0, "a", NodeKind.FORWARD, ()),))
     problem = one_device_problem(graph)
