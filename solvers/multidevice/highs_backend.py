@@ -13,6 +13,7 @@ import numpy as np
 
 from core.problem import SchedulingProblem
 from solvers.base import CancelToken, ProgressCallback, SolveOptions, SolveResult
+from solvers.highs_quiet import new_highs
 from solvers.multidevice.arrays import MultiDeviceMilp
 from solvers.multidevice.pipeline import BackendRequest, MilpOutcome, solve_with
 
@@ -37,8 +38,7 @@ def solve(
 
 
 def _run_highs(milp: MultiDeviceMilp, request: BackendRequest, options: SolveOptions) -> MilpOutcome:
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = new_highs()
     h.setOptionValue("time_limit", float(request.time_limit_s))
     h.setOptionValue("mip_rel_gap", float(request.mip_gap))
     h.setOptionValue("threads", int(request.threads))
