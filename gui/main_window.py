@@ -161,8 +161,8 @@ class MainWindow(QtWidgets.QMainWindow):
         graph = session.graph
         if graph is not None:
             smallest, peak = session.memory_marks()
-            self.model_label.setText(f"{graph.name}: {len(graph.nodes)} nodes · no-remat peak "
-                                     f"{peak / 2**20:.0f} MiB · smallest feasible {smallest / 2**20:.0f} MiB")
+            self.model_label.setText(f"{graph.name}: {len(graph.nodes)} nodes · on one device: no-remat peak "
+                                     f"{peak / 2**20:.0f} MiB, smallest feasible {smallest / 2**20:.0f} MiB")
 
     def _on_result_changed(self) -> None:
         has = self.session.record is not None

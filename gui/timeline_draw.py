@@ -97,7 +97,7 @@ def memory_top_mib(problem: SchedulingProblem, trace: Trace) -> float:
     """
     peak = max(trace.peak_bytes, default=0) / MIB
     near = [b / MIB for b in problem.budgets_bytes if b / MIB <= 1.5 * max(peak, 1e-9)]
-    return max([peak * 1.15, *(b * 1.05 for b in near)]) or 1.0
+    return max([peak * 1.15, *(b * 1.08 for b in near)]) or 1.0
 
 
 def draw_memory(plot: pg.PlotItem, problem: SchedulingProblem, trace: Trace,
@@ -105,7 +105,7 @@ def draw_memory(plot: pg.PlotItem, problem: SchedulingProblem, trace: Trace,
     """Clear ``plot`` and draw memory over time per memory, with its budget as a dashed line.
 
     Returns the legend entries (text, colour); the caller shows them beside the plot, where they
-    cannot cover a curve.
+    cannot cover a curve. The budget lines are dashed, in their memory's colour.
     """
     legend: list[tuple[str, str]] = []
     plot.clear()
@@ -125,12 +125,12 @@ def draw_memory(plot: pg.PlotItem, problem: SchedulingProblem, trace: Trace,
         # hold the last level to the end of the step, so a memory that never changes is a line too
         xs, values = np.append(xs[order], end), np.append(values[order], values[order][-1])
         shown = budget <= top
-        legend.append((f"{name} (budget {budget:,.0f} MiB{'' if shown else ', off the top'})", colour))
+        legend.append((f"{name}, budget ┄ {budget:,.0f} MiB{'' if shown else ' (off the top)'}", colour))
         plot.plot(xs, values, stepMode=None, pen=pg.mkPen(colour, width=1.5))
         if shown:
             pen = pg.mkPen(colour, width=1, style=QtCore.Qt.PenStyle.DashLine)
-            plot.addItem(pg.InfiniteLine(pos=budget, angle=0, pen=pen, label=f"budget {name}",
-                                         labelOpts={"position": 0.99, "color": colour, "anchors": [(1, 0), (1, 0)]}))
+            # unlabelled: the legend beside the plot names it (a label on the line would cover curves)
+            plot.addItem(pg.InfiniteLine(pos=budget, angle=0, pen=pen))
     plot.setYRange(0, top, padding=0)
     return legend
 

@@ -44,10 +44,11 @@ def settle(ms: int = 400) -> None:
     loop.exec()
 
 
-def shoot(window, name: str, out: Path) -> Path:  # type: ignore[no-untyped-def]
+def shoot(window, name: str, out: Path, widget=None) -> Path:  # type: ignore[no-untyped-def]
+    """Save ``widget`` (default: the whole window) as ``name``.png."""
     settle()
     path = out / f"{name}.png"
-    if not window.grab().save(str(path)):
+    if not (widget or window).grab().save(str(path)):
         raise RuntimeError(f"cannot write {path}")
     log.info("wrote %s", path)
     return path
@@ -64,7 +65,7 @@ def drive(window, out: Path) -> list[Path]:  # type: ignore[no-untyped-def]
     window.docks["system"].raise_()
     shots.append(shoot(window, "main_window", out))
     _machine(window)
-    shots.append(shoot(window, "machine_editor", out))
+    shots.append(shoot(window, "machine_editor", out, window.docks["system"]))
     shots.append(_solve(window, out))
     shots.append(_sweep(window, out))
     shots.append(_compare(window, out))
