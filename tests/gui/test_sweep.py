@@ -102,3 +102,18 @@ def test_the_window_shows_the_numbers_the_command_line_writes(qtbot, real_sessio
             assert str(mine[key]) == theirs[key], key
         for key in ("fraction", "budget_bytes", "objective", "overhead", "peak_bytes"):
             assert float(mine[key]) == pytest.approx(float(theirs[key]), rel=1e-12), key
+
+
+def test_one_series_per_solver_and_machine(qtbot, loaded_session):
+    from tests.helpers import one_device_system, two_device_system
+
+    sweeps = loaded_session.sweeps
+    systems = [one_device_system(capacity=10**9), two_device_system(capacity=10**9)]
+    with qtbot.waitSignal(sweeps.finished, timeout=TIMEOUT_MS) as done:
+        assert sweeps.start((0.8, 1.0), ["greedy", "no-remat"], systems)
+    assert done.args[0] == "done: 8 points"
+    assert sorted({r["series"] for r in sweeps.rows()}) == [
+        "greedy @ one", "greedy @ two", "no-remat @ one", "no-remat @ two"]
+    index = sweeps.find_point("greedy @ two", 1.0)
+    assert sweeps.open_point(index)
+    assert [d.name for d in loaded_session.record.problem.system.devices] == ["cpu", "gpu"]
