@@ -1,7 +1,7 @@
 """A fast eviction heuristic: run the nodes in id order, evict by look-ahead, rematerialize on demand.
 
-Used by the pipeline as the first incumbent (it fixes the threshold of the exact rounds) and as the
-answer on graphs too large for the exact model within the time limit. Each frontier node k is made
+One of the exact pipeline's first incumbents: its schedules are in the stage form (frontier nodes in
+id order, recomputations of a stage in id order before its frontier). Each frontier node k is made
 runnable by recomputing (recursively) whatever of its inputs was evicted; when memory is short, the
 resident buffer with the smallest ``recompute cost / (bytes * distance to its next use)`` is evicted
 (Belady's rule weighted by cost, as in DTR). Buffers no later frontier node reads are freed after

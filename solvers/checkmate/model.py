@@ -1,0 +1,148 @@
+"""A stage MILP as plain arrays, shared by both formulations and both backends (no solver library here).
+
+``min cost @ x`` subject to ``row_lower <= matrix @ x <= row_upper`` and column bounds; ``R`` and
+``S`` map (stage, node) to the column of ``R[t,i]`` / ``S[t,i]`` (-1 where the variable is fixed to
+0 and left out). Objective values inside the model are in the instance's scaled units.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+#: Memory rows are divided so that the capacity is about this many units (solver numerics); a
+#: violation of one byte unit stays far above the solvers' feasibility tolerances.
+MEMORY_ROW_RANGE = 1e4
+
+
+@dataclass(frozen=True, eq=False)
+class StageModel:
+    """The arrays of one stage MILP.
+
+    Attributes
+    ----------
+    R, S:
+        ``(n, n)`` column index of ``R[t,i]`` and ``S[t,i]``, -1 where the variable is absent (0).
+    frees:
+        ``(m, 4)`` rows ``(column, t, i, k)``: ``FREE[t,i,k]``, buffer i freed in stage t after node k.
+    memory:
+        ``(m, 3)`` rows ``(column, t, k)``: ``U[t,k]``, in stage order then position order.
+    mem:
+        Coefficient of each node's buffer in the memory rows (bytes / (byte_unit * mem_scale)).
+    families:
+        ``(name, first_row, stop_row)`` of each constraint family, named as in FORMULATIONS.md.
+    """
+
+    n: int
+    R: np.ndarray
+    S: np.ndarray
+    cost: np.ndarray
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    integral: np.ndarray
+    matrix: sp.csr_matrix
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    families: tuple[tuple[str, int, int], ...]
+    frees: np.ndarray
+    memory: np.ndarray
+    mem: np.ndarray
+    mem_scale: float
+    name: str = "tightened"
+
+    @property
+    def n_cols(self) -> int:
+        return len(self.cost)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.row_lower)
+
+    def stats(self) -> dict[str, object]:
+        """Model size, for the result's ``stats`` and the logs."""
+        return {
+            "formulation": self.name, "columns": self.n_cols, "integer_columns": int(self.integral.sum()),
+            "rows": self.n_rows, "nonzeros": int(self.matrix.nnz),
+            "recomputable_pairs": int(((self.R >= 0) & ~np.eye(self.n, dtype=bool)).sum()),
+        }
+
+    def decode(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Boolean ``R`` and ``S`` (n x n) of a solution vector."""
+        R = np.zeros((self.n, self.n), dtype=bool)
+        S = np.zeros((self.n, self.n), dtype=bool)
+        has_r, has_s = self.R >= 0, self.S >= 0
+        R[has_r] = x[self.R[has_r]] > 0.5
+        S[has_s] = x[self.S[has_s]] > 0.5
+        return R, S
+
+    def objective(self, x: np.ndarray) -> float:
+        return float(self.cost @ x)
+
+
+class ModelBuilder:
+    """Collects columns and rows (grouped in named families) and assembles a :class:`StageModel`."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.cost: list[float] = []
+        self.lower: list[float] = []
+        self.upper: list[float] = []
+        self.integral: list[bool] = []
+        self.rows: list[int] = []
+        self.cols: list[int] = []
+        self.vals: list[float] = []
+        self.row_lower: list[float] = []
+        self.row_upper: list[float] = []
+        self.families: list[tuple[str, int, int]] = []
+        self.R = -np.ones((n, n), dtype=np.int64)
+        self.S = -np.ones((n, n), dtype=np.int64)
+        self.frees: list[tuple[int, int, int, int]] = []
+        self.memory: list[tuple[int, int, int]] = []
+
+    def col(self, cost: float, lower: float, upper: float, integral: bool) -> int:
+        self.cost.append(cost)
+        self.lower.append(lower)
+        self.upper.append(upper)
+        self.integral.append(integral)
+        return len(self.cost) - 1
+
+    def row(self, terms: list[tuple[int, float]], lower: float, upper: float) -> None:
+        r = len(self.row_lower)
+        for c, v in terms:
+            self.rows.append(r)
+            self.cols.append(c)
+            self.vals.append(v)
+        self.row_lower.append(lower)
+        self.row_upper.append(upper)
+
+    def family(self, name: str, first_row: int) -> None:
+        """Close family ``name``: rows ``first_row`` up to the current end belong to it."""
+        if len(self.row_lower) > first_row:
+            self.families.append((name, first_row, len(self.row_lower)))
+
+    def finish(self, mem: np.ndarray, mem_scale: float, name: str) -> StageModel:
+        shape = (len(self.row_lower), len(self.cost))
+        matrix = sp.csr_matrix((self.vals, (self.rows, self.cols)), shape=shape)
+        return StageModel(
+            n=self.n, R=self.R, S=self.S, cost=np.array(self.cost), col_lower=np.array(self.lower),
+            col_upper=np.array(self.upper), integral=np.array(self.integral, dtype=bool), matrix=matrix,
+            row_lower=np.array(self.row_lower), row_upper=np.array(self.row_upper),
+            families=tuple(self.families), frees=np.array(self.frees, dtype=np.int64).reshape(-1, 4),
+            memory=np.array(self.memory, dtype=np.int64).reshape(-1, 3), mem=mem, mem_scale=mem_scale, name=name,
+        )
+
+
+def memory_scale(capacity: int) -> float:
+    """Divisor of the memory rows: brings the capacity to about :data:`MEMORY_ROW_RANGE` units."""
+    return max(1.0, capacity / MEMORY_ROW_RANGE)
+
+
+def memory_limit(capacity: int, mem_scale: float) -> float:
+    """Right-hand side of the memory rows: half a byte unit above the capacity.
+
+    Every memory sum is an integer number of byte units, so ``<= capacity + 0.5`` admits exactly the
+    sums ``<= capacity`` and leaves a margin far wider than any solver tolerance.
+    """
+    return (capacity + 0.5) / mem_scale

@@ -1,0 +1,55 @@
+"""First schedules for the exact solvers: the user's, the greedy solver's, the eviction heuristic's.
+
+Each is mapped to stage matrices only when it fits the stage form (otherwise skipped) and counts
+only after the simulator accepts its decoding. The LP-rounding start lives in
+:mod:`solvers.checkmate.lp_rounding`. A start that fails never fails the solve.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from core.schedule import Schedule
+from solvers.base import SolveOptions
+from solvers.checkmate.evict import evict_schedule
+from solvers.checkmate.space import Candidate, StageSpace, lower, stages_from_schedule
+
+log = logging.getLogger(__name__)
+
+#: Time the greedy solver may take to give a start, in seconds.
+GREEDY_TIME_S = 5.0
+
+
+def schedule_starts(space: StageSpace, options: SolveOptions, device: int, memory: int) -> list[Candidate]:
+    """Valid stage candidates from the given warm start, the greedy solver and the eviction rule."""
+    found: list[Candidate | None] = []
+    if options.warm_start is not None:
+        found.append(space.from_schedule(lower(options.warm_start, device, memory), "given"))
+    found.append(space.from_schedule(greedy_schedule(space), "greedy"))
+    capacity = space.problem.budgets_bytes[0] - space.problem.static_bytes[0]
+    for power in (1.0, 0.5):
+        evicted = evict_schedule(space.stage_problem.graph, space.instance.costs, capacity, size_power=power)
+        found.append(_evaluated(space, evicted, f"eviction (size^{power:g})"))
+    return [c for c in found if c is not None]
+
+
+def greedy_schedule(space: StageSpace) -> Schedule | None:
+    """The greedy solver's schedule of the one-device problem, when that solver exists and finds one."""
+    try:
+        from solvers.greedy import solve as greedy_solve
+    except ImportError:
+        return None
+    try:
+        result = greedy_solve(space.problem, SolveOptions(time_limit_s=GREEDY_TIME_S), on_progress=None, cancel=None)
+    except Exception:  # a broken heuristic must not break the exact solve
+        log.exception("greedy start failed")
+        return None
+    return result.schedule
+
+
+def _evaluated(space: StageSpace, schedule: Schedule | None, source: str) -> Candidate | None:
+    """An eviction schedule of the stage graph as a candidate (its steps index the stage problem)."""
+    if schedule is None:
+        return None
+    stages = stages_from_schedule(space.instance.n, schedule)
+    return None if stages is None else space.evaluate(*stages, source)
