@@ -11,5 +11,8 @@ DEVICES_DIR = RESOURCES / "devices"
 SCHEMAS_DIR = RESOURCES / "schemas"
 TEMPLATES_DIR = RESOURCES / "templates"
 
+#: The standard training graphs of the rematerialization literature, beside the checkout (may be absent).
+BENCHMARK_GRAPHS = REPO_ROOT.parent / "shared" / "benchmarks" / "graphs"
+
 #: The model the app and ``make run`` open when none is given.
 DEFAULT_SAMPLE_MODEL = MODELS_DIR / "resnet18_bs32.onnx"
