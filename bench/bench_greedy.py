@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
 from bench.graph_files import load_graph
 from core.graph import TrainingGraph, no_recompute_peak
+from core.paths import BENCHMARK_GRAPHS
 from core.problem import SchedulingProblem, build_problem
 from solvers import SolveOptions, SolveResult, run
 from tests.helpers import chain_training_graph, one_device_system
 
-GRAPHS = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks" / "graphs"
+GRAPHS = BENCHMARK_GRAPHS
 SOLVERS = ("greedy", "chen-sqrt", "no-remat")
 
 

@@ -11,8 +11,10 @@ DEVICES_DIR = RESOURCES / "devices"
 SCHEMAS_DIR = RESOURCES / "schemas"
 TEMPLATES_DIR = RESOURCES / "templates"
 
-#: The standard training graphs of the rematerialization literature, beside the checkout (may be absent).
-BENCHMARK_GRAPHS = REPO_ROOT.parent / "shared" / "benchmarks" / "graphs"
+#: What every checkout has beside it: benchmark graphs and oracles of known optima (may be absent).
+SHARED_DIR = REPO_ROOT.parent / "shared"
+#: The standard training graphs of the rematerialization literature.
+BENCHMARK_GRAPHS = SHARED_DIR / "benchmarks" / "graphs"
 
 #: The model the app and ``make run`` open when none is given.
 DEFAULT_SAMPLE_MODEL = MODELS_DIR / "resnet18_bs32.onnx"

@@ -10,9 +10,9 @@ import pytest
 from core.errors import RematError
 from core.graph import NodeKind, no_recompute_peak
 from core.nodelink import load_nodelink, nodelink_graph
-from core.paths import REPO_ROOT
+from core.paths import BENCHMARK_GRAPHS
 
-GRAPHS = REPO_ROOT.parent / "shared" / "benchmarks" / "graphs"
+GRAPHS = BENCHMARK_GRAPHS
 needs_graphs = pytest.mark.skipif(not GRAPHS.is_dir(), reason="shared benchmark graphs are not present")
 
 

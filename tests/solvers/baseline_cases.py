@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import pytest
 
 from core.graph import NodeKind, TrainingGraph, no_recompute_peak
+from core.paths import BENCHMARK_GRAPHS
 from core.problem import SchedulingProblem, build_problem
 from core.system import Device, Link, Memory, MemoryKind, System
 from tests.helpers import chain_training_graph, one_device_system
 
-BENCHMARKS = Path(__file__).resolve().parents[2].parent / "shared" / "benchmarks" / "graphs"
+BENCHMARKS = BENCHMARK_GRAPHS
 BENCHMARK_NAMES = sorted(p.stem for p in BENCHMARKS.glob("*.json")) if BENCHMARKS.is_dir() else []
 
 

@@ -11,21 +11,18 @@ reference model in the tests).
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from core.graph import NodeKind, TrainingGraph, TrainingNode
+from core.paths import SHARED_DIR
 from core.problem import Objective, SchedulingProblem, build_problem
 from core.system import Device, Link, Memory, MemoryKind, System
 
-ORACLES = Path("/work/shared/oracles/xengine_cases.json")
-DATA = Path(__file__).parent / "data" / "xengine"
+ORACLES = SHARED_DIR / "oracles" / "xengine_cases.json"
 
 
 def xengine_cases() -> list[dict]:
-    """The ten published instances (from the shared oracle file, else the copies under data/)."""
-    if ORACLES.exists():
-        return list(json.loads(ORACLES.read_text())["cases"])
-    return [json.loads(p.read_text())["xengine_case"] for p in sorted(DATA.glob("*.json"))]
+    """The ten published instances of the shared oracle file."""
+    return list(json.loads(ORACLES.read_text())["cases"])
 
 
 def per_buffer_copy_costs(case: dict) -> dict[tuple[int, int, int], float]:
