@@ -89,7 +89,8 @@ def cmd_solve(args: argparse.Namespace) -> int:
     problem = build_problem_for_request(request)
     import solvers
 
-    options = solvers.SolveOptions(time_limit_s=args.time_limit, mip_gap=args.gap)
+    options = solvers.SolveOptions(time_limit_s=args.time_limit, mip_gap=args.gap,
+                                   warm_start=_warm_start(args.warm_start, problem))
     on_progress = None if args.json or args.quiet else _print_progress
     result = solvers.run(args.solver, problem, options, on_progress=on_progress)
     compare = None
@@ -104,6 +105,16 @@ def cmd_solve(args: argparse.Namespace) -> int:
 
         print(format_solve_report(report))
     return 0 if result.status.value in ("OPTIMAL", "FEASIBLE") else 1
+
+
+def _warm_start(path: Path | None, problem):  # type: ignore[no-untyped-def]
+    """The schedule of a previous solve of this same model and machine, to start from."""
+    if path is None:
+        return None
+    from core.export import check_schedule_matches, read_schedule_json
+
+    check_schedule_matches(problem, path)
+    return read_schedule_json(path)[1]
 
 
 def _best_single_device(problem, options):  # type: ignore[no-untyped-def]
@@ -287,6 +298,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="minimize step time (default) or energy")
     p.add_argument("--time-ratio", type=float, default=None, metavar="R",
                    help="energy objective: allow R x the no-recomputation step time")
+    p.add_argument("--warm-start", type=Path, metavar="SCHEDULE.json",
+                   help="start from the schedule of an earlier solve of the same model and machine")
     p.add_argument("--compare-single", action="store_true",
                    help="also solve on each device alone and report the gain over the best")
     p.add_argument("--out", type=Path, help="write the schedule JSON here")

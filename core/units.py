@@ -20,6 +20,8 @@ def parse_size(text: str, *, what: str = "size") -> int:
 
     Raises :class:`RematError` naming ``what`` for anything else, including negative sizes.
     """
+    if text.strip().startswith("-"):
+        raise RematError(f"{what}: size must be positive, got {text!r}")
     match = _SIZE.match(text)
     if not match or match.group(2).lower() not in _UNITS:
         raise RematError(

@@ -147,10 +147,13 @@ def _fill_frees(problem: SchedulingProblem, milp: MultiDeviceMilp, plan: StagePl
     n = problem.n_nodes
     for col, m, t, i, j in milp.frees:
         computed = plan.R[members[m], t]
+        arrived = computed[:, i].any() or plan.X[arrive_link[m], t, i].any()
         if j == i:
-            touched = computed[:, i].any() or plan.X[arrive_link[m], t, i].any()
+            touched = arrived
         else:
-            touched = computed[:, j].any() or (m, t, j, i) in remote
+            # A reader in m may have read i remotely: only a buffer that is here is freed here.
+            here = arrived or (t > i and plan.S[m, t, i])
+            touched = here and (computed[:, j].any() or (m, t, j, i) in remote)
         kept = t + 1 < n and plan.S[m, t + 1, i]
         later = any(computed[:, u].any() or (m, t, u, i) in remote for u in users[i] if j < u <= t)
         x[col] = 1.0 if touched and not kept and not later else 0.0
