@@ -73,6 +73,17 @@ def build_stage_model(instance: Instance, recomputable: np.ndarray | None = None
     return b.finish(mem, scale, "tightened")
 
 
+def estimated_columns(instance: Instance, recomputable: np.ndarray | None = None) -> int:
+    """About how many columns :func:`build_stage_model` makes (an upper estimate, computed in O(n + E))."""
+    mask = recompute_mask(instance)
+    if recomputable is not None:
+        mask &= np.asarray(recomputable, dtype=bool)
+    span = last_read(instance, mask) - np.arange(instance.n)
+    recomputed = np.where(mask, span, 0)
+    inputs = np.array([len(d) for d in instance.deps])
+    return int(instance.n + 2 * recomputed.sum() + span.sum() + (recomputed * inputs).sum() + instance.n)
+
+
 def _columns(b: ModelBuilder, inst: Instance, mask: np.ndarray, last: np.ndarray, until: np.ndarray) -> None:
     for t in range(inst.n):
         # Frontier: R[t,t] = 1 (kept as a fixed column so that R decodes uniformly).

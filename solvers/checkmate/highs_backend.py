@@ -24,6 +24,7 @@ from solvers.base import CancelToken, ProgressCallback, SolveOptions, SolveResul
 from solvers.checkmate.milp import LpOutcome, MilpOutcome, MilpRequest, ProgressThrottle
 from solvers.checkmate.model import StageModel
 from solvers.checkmate.pipeline import solve_with
+from solvers.highs_quiet import new_highs
 
 log = logging.getLogger(__name__)
 NAME = "checkmate-highs"
@@ -92,8 +93,7 @@ def solve_lp(model: StageModel, request: MilpRequest) -> LpOutcome:
 
 
 def _highs(request: MilpRequest) -> highspy.Highs:
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = new_highs()  # highspy prints a banner on standard output while it builds an instance
     h.setOptionValue("time_limit", max(0.05, float(request.time_limit_s)))
     h.setOptionValue("mip_rel_gap", float(request.mip_gap))
     h.setOptionValue("threads", int(request.threads))

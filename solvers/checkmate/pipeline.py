@@ -22,7 +22,8 @@ Parameters (``options.params``; every other key goes to the backend library):
 reductions, for cross-checks); ``theta0`` (first threshold as a fraction of the every-node-once cost,
 default 0.0025; 0: the exact round only); ``theta_growth`` (default sqrt 2); ``starts`` (False: no
 greedy, eviction or LP starts); ``samples`` (randomized LP roundings); ``fuse_elementwise`` (True:
-fuse cheap element-wise chains, not exact, see :mod:`solvers.checkmate.fuse`).
+fuse cheap element-wise chains, not exact, see :mod:`solvers.checkmate.fuse`); ``max_columns``
+(default one million: larger stage models are not built, the best start is returned as FEASIBLE).
 """
 
 from __future__ import annotations
@@ -35,7 +36,9 @@ from solvers.checkmate.milp import Backend
 from solvers.checkmate.rounds import Search
 from solvers.checkmate.space import StageSpace, best_device, one_device, precheck
 
-PIPELINE_KEYS = frozenset({"formulation", "theta0", "theta_growth", "starts", "samples", "fuse_elementwise"})
+PIPELINE_KEYS = frozenset({
+    "formulation", "theta0", "theta_growth", "starts", "samples", "fuse_elementwise", "max_columns",
+})
 
 
 def solve_with(

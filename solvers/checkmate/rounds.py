@@ -29,7 +29,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from solvers.base import CancelToken, Progress, ProgressCallback, SolveOptions, SolveResult, SolveStatus, relative_gap
-from solvers.checkmate.formulation import build_stage_model, solution_vector
+from solvers.checkmate.formulation import build_stage_model, estimated_columns, solution_vector
 from solvers.checkmate.lp_rounding import lp_start
 from solvers.checkmate.milp import Backend, MilpOutcome, MilpRequest
 from solvers.checkmate.model import StageModel
@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_THETA0 = 0.0025
 DEFAULT_GROWTH = 2.0 ** 0.5
+#: Stage models beyond this many columns are not built (about 10 s and 3 million rows in Python).
+MAX_COLUMNS = 1_000_000
 
 
 class Search:
@@ -58,6 +60,8 @@ class Search:
         self.cancelled = False
         self.infeasible = False
         self.stats: dict[str, object] = {"trivial_bound": self.bound, "starts": {}, "rounds": []}
+        self.columns = estimated_columns(space.instance, space.recomputable)
+        self.too_large = self.columns > int(options.params.get("max_columns", MAX_COLUMNS))  # type: ignore[call-overload]
 
     def left_s(self) -> float:
         return self.options.time_limit_s - (time.perf_counter() - self.started)
@@ -82,10 +86,10 @@ class Search:
 
     def start(self, device: int, memory: int) -> None:
         """Offer every start; the LP relaxation also raises the bound."""
-        for candidate in schedule_starts(self.space, self.options, device, memory):
+        for candidate in schedule_starts(self.space, self.options, device, memory, self.cancel):
             self.stats["starts"][candidate.source] = candidate.value  # type: ignore[index]
             self.offer(candidate)
-        if self.stopped():
+        if self.stopped() or self.too_large:
             return
         request = MilpRequest(time_limit_s=self.left_s(), threads=self.options.threads, cancel=self.cancel)
         samples = int(self.options.params.get("samples", 24))  # type: ignore[call-overload]
@@ -105,6 +109,9 @@ class Search:
         growth = float(self.options.params.get("theta_growth", DEFAULT_GROWTH))  # type: ignore[arg-type]
         if theta <= 0:
             theta = math.inf
+        if self.too_large:
+            log.warning("%s: the stage model would have about %d columns; not solved", self.name, self.columns)
+            return
         while not self.stopped():
             exact = theta >= self._overhead() or self._full(theta)
             outcome = self.round(backend, min(theta, self._overhead()), self.left_s())
@@ -127,6 +134,8 @@ class Search:
 
     def published(self, backend: Backend) -> None:
         """One solve of the published model (no reductions, no starts): for cross-checks."""
+        if self.too_large:
+            return
         model = build_published_model(self.space.instance)
         self._solve(backend, model, math.inf, self.left_s(), warm=None, cutoff=None)
 
@@ -206,12 +215,17 @@ class Search:
             if self.infeasible:
                 return SolveResult(SolveStatus.INFEASIBLE, self.name, wall_s=wall, stats=self.stats, message=(
                     "no stage schedule fits the budget (proven by the MILP); raise the budget"))
+            reason = (f"the stage model would have about {self.columns} columns, too many to solve exactly"
+                      if self.too_large else f"no schedule found within {self.options.time_limit_s:g} s")
             return SolveResult(SolveStatus.NO_SOLUTION, self.name, bound=self.bound, wall_s=wall, stats=self.stats,
-                               message=f"no schedule found within {self.options.time_limit_s:g} s")
+                               message=reason)
         bound = min(self.bound, best.value)
         gap = relative_gap(best.value, bound)
         status = (SolveStatus.CANCELLED if self.cancelled else
                   SolveStatus.OPTIMAL if self.proven() else SolveStatus.FEASIBLE)
         schedule = lift(self.space.schedule(best.R, best.S), device, memory)
         message = f"{status.value.lower()}: best from {best.source}, gap {gap:.3g}"
+        if self.too_large:
+            message += (f"; the stage model would have about {self.columns} columns, too many to solve exactly: "
+                        "fuse element-wise chains or coarsen the graph")
         return SolveResult(status, self.name, schedule, best.value, bound, gap, wall, message, stats=self.stats)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from core.schedule import Schedule
-from solvers.base import SolveOptions
+from solvers.base import CancelToken, SolveOptions
 from solvers.checkmate.evict import evict_schedule
 from solvers.checkmate.space import Candidate, StageSpace, lower, stages_from_schedule
 
@@ -20,12 +20,13 @@ log = logging.getLogger(__name__)
 GREEDY_TIME_S = 5.0
 
 
-def schedule_starts(space: StageSpace, options: SolveOptions, device: int, memory: int) -> list[Candidate]:
+def schedule_starts(space: StageSpace, options: SolveOptions, device: int, memory: int,
+                    cancel: CancelToken | None = None) -> list[Candidate]:
     """Valid stage candidates from the given warm start, the greedy solver and the eviction rule."""
     found: list[Candidate | None] = []
     if options.warm_start is not None:
         found.append(space.from_schedule(lower(options.warm_start, device, memory), "given"))
-    found.append(space.from_schedule(greedy_schedule(space), "greedy"))
+    found.append(space.from_schedule(greedy_schedule(space, cancel), "greedy"))
     capacity = space.problem.budgets_bytes[0] - space.problem.static_bytes[0]
     for power in (1.0, 0.5):
         evicted = evict_schedule(space.stage_problem.graph, space.instance.costs, capacity, size_power=power)
@@ -33,14 +34,15 @@ def schedule_starts(space: StageSpace, options: SolveOptions, device: int, memor
     return [c for c in found if c is not None]
 
 
-def greedy_schedule(space: StageSpace) -> Schedule | None:
+def greedy_schedule(space: StageSpace, cancel: CancelToken | None = None) -> Schedule | None:
     """The greedy solver's schedule of the one-device problem, when that solver exists and finds one."""
     try:
         from solvers.greedy import solve as greedy_solve
     except ImportError:
         return None
     try:
-        result = greedy_solve(space.problem, SolveOptions(time_limit_s=GREEDY_TIME_S), on_progress=None, cancel=None)
+        result = greedy_solve(space.problem, SolveOptions(time_limit_s=GREEDY_TIME_S), on_progress=None,
+                              cancel=cancel)
     except Exception:  # a broken heuristic must not break the exact solve
         log.exception("greedy start failed")
         return None

@@ -84,6 +84,13 @@ def test_without_starts_a_tiny_limit_is_never_called_optimal(solver: str) -> Non
 
 
 @pytest.mark.parametrize("solver", EXACT)
+def test_models_too_large_to_build_return_the_best_start(solver: str) -> None:
+    result = solvers.run(solver, HARD, SolveOptions(time_limit_s=10.0, params={"max_columns": 100}))
+    assert result.status is SolveStatus.FEASIBLE and result.stats["rounds"] == []
+    assert "too many to solve exactly" in result.message and result.trace.ok
+
+
+@pytest.mark.parametrize("solver", EXACT)
 def test_infeasible_above_the_working_set_is_proven_by_the_milp(solver: str) -> None:
     # Node 0 is random (never recomputed) and read last, so it is held while node 2 runs from node 1:
     # 45 bytes at once, although no single working set exceeds 35.

@@ -31,6 +31,10 @@ OPTIMA = {
     ("random_layered_n100", 0.9): 48146.0,
 }
 
+#: Proven by bench/bench_checkmate.py but too slow for the suite: SCIP needs about 140 s here (it
+#: finds no schedule of its own in the first threshold models that admit one; HiGHS needs 45 s).
+BENCH_ONLY = {("checkmate-scip", "random_layered_n100", 0.8)}
+
 pytestmark = pytest.mark.skipif(not GRAPHS.is_dir(), reason=f"benchmark graphs not found in {GRAPHS}")
 
 
@@ -47,9 +51,12 @@ def test_vgg16_at_80_percent_is_refused_by_the_pre_check(solver: str) -> None:
     assert str(min_feasible_budget(graph)) in result.message
 
 
+CASES = [(solver, name, fraction) for solver in EXACT for name, fraction in OPTIMA
+         if (solver, name, fraction) not in BENCH_ONLY]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("solver", EXACT)
-@pytest.mark.parametrize(("name", "fraction"), list(OPTIMA), ids=[f"{n}-{f:.0%}" for n, f in OPTIMA])
+@pytest.mark.parametrize(("solver", "name", "fraction"), CASES, ids=[f"{s}-{n}-{f:.0%}" for s, n, f in CASES])
 def test_proves_the_optimum(solver: str, name: str, fraction: float) -> None:
     graph, problem = _problem(name, fraction)
     result = solvers.run(solver, problem, OPTIONS)
