@@ -19,6 +19,7 @@ import time
 import highspy
 import numpy as np
 
+from core.errors import RematError
 from core.problem import SchedulingProblem
 from solvers.base import CancelToken, ProgressCallback, SolveOptions, SolveResult
 from solvers.checkmate.milp import LpOutcome, MilpOutcome, MilpRequest, ProgressThrottle
@@ -99,7 +100,10 @@ def _highs(request: MilpRequest) -> highspy.Highs:
     h.setOptionValue("threads", int(request.threads))
     h.setOptionValue("random_seed", int(request.seed))
     for key, value in request.params.items():
-        h.setOptionValue(str(key), value)
+        if not isinstance(value, bool | int | float | str):
+            raise RematError(f"HiGHS option {key!r} must be a bool, number or string, not {value!r}")
+        if h.setOptionValue(str(key), value) != highspy.HighsStatus.kOk:
+            raise RematError(f"HiGHS refused option {key!r} = {value!r} (unknown name or wrong type)")
     return h
 
 

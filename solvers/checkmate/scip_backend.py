@@ -13,8 +13,9 @@ import threading
 import time
 
 import numpy as np
-from pyscipopt import SCIP_EVENTTYPE, SCIP_STAGE, Eventhdlr, Model, quicksum
+from pyscipopt import SCIP_EVENTTYPE, SCIP_STAGE, Eventhdlr, Model, Variable, quicksum
 
+from core.errors import RematError
 from core.problem import SchedulingProblem
 from solvers.base import CancelToken, ProgressCallback, SolveOptions, SolveResult
 from solvers.checkmate.milp import MilpOutcome, MilpRequest, ProgressThrottle
@@ -72,7 +73,10 @@ def run_milp(model: StageModel, request: MilpRequest) -> MilpOutcome:
     scip.setParam("limits/gap", float(request.mip_gap))
     scip.setParam("randomization/randomseedshift", int(request.seed))
     for key, value in request.params.items():
-        scip.setParam(str(key), value)
+        try:
+            scip.setParam(str(key), value)
+        except (LookupError, TypeError, ValueError) as error:
+            raise RematError(f"SCIP parameter {key!r} = {value!r} was refused: {error}") from error
     columns = _build(scip, model)
     if request.cutoff is not None and request.warm_start is None:
         scip.setObjlimit(float(request.cutoff))
@@ -104,7 +108,7 @@ def run_milp(model: StageModel, request: MilpRequest) -> MilpOutcome:
     )
 
 
-def _build(scip: Model, model: StageModel) -> list[object]:
+def _build(scip: Model, model: StageModel) -> list[Variable]:
     columns = [
         scip.addVar(name=f"x{j}", vtype=("B" if model.col_upper[j] <= 1 else "I") if model.integral[j] else "C",
                     lb=float(model.col_lower[j]), ub=float(model.col_upper[j]), obj=float(model.cost[j]))

@@ -210,6 +210,8 @@ def stages_from_schedule(n: int, schedule: Schedule) -> tuple[np.ndarray, np.nda
         if isinstance(step, Free):
             resident.discard(step.node)
             continue
+        if not isinstance(step, Compute):
+            return None
         k = step.node
         if stage >= n or k > stage or k <= previous or step.device != 0:
             return None

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import solvers
+from core.errors import RematError
 from core.graph import NodeKind, TrainingGraph, TrainingNode, min_feasible_budget, no_recompute_peak
 from core.problem import Objective, SchedulingProblem, build_problem
 from core.schedule import Compute, Free
@@ -81,6 +82,15 @@ def test_without_starts_a_tiny_limit_is_never_called_optimal(solver: str) -> Non
     result = solvers.run(solver, HARD, SolveOptions(time_limit_s=0.2, params={"starts": False}))
     assert result.status in (SolveStatus.NO_SOLUTION, SolveStatus.FEASIBLE)
     assert (result.schedule is None) == (result.status is SolveStatus.NO_SOLUTION)
+
+
+@pytest.mark.parametrize("solver", EXACT)
+def test_library_options_pass_through_and_unknown_ones_are_named(solver: str) -> None:
+    problem = one_device_problem(chain_training_graph(4), 40)
+    option = {"checkmate-highs": {"presolve": "off"}, "checkmate-scip": {"presolving/maxrounds": 0}}[solver]
+    assert solvers.run(solver, problem, SolveOptions(params=option)).status is SolveStatus.OPTIMAL
+    with pytest.raises(RematError, match="no_such_option"):
+        solvers.run(solver, problem, SolveOptions(params={"no_such_option": 1}))
 
 
 @pytest.mark.parametrize("solver", EXACT)
