@@ -3,27 +3,24 @@
 SCIP runs through ``optimizeNogil`` so that a window or a watcher thread keeps running. An event
 handler reports each new incumbent (read with ``getSolObjVal(getBestSol())``: inside a BESTSOLFOUND
 event ``getPrimalbound`` still reports the previous one) and the dual bound as nodes are solved
-(throttled). Cancel: a watcher thread calls ``interruptSolve``, which keeps the incumbent.
+(throttled). Building, cancel and reading results: :mod:`solvers.scip_common`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import threading
 import time
 
 import numpy as np
-from pyscipopt import SCIP_EVENTTYPE, SCIP_STAGE, Eventhdlr, Model, Variable, quicksum
+from pyscipopt import SCIP_EVENTTYPE, Eventhdlr
 
-from core.errors import RematError
 from core.problem import SchedulingProblem
 from solvers.base import CancelToken, ProgressCallback, SolveOptions, SolveResult
 from solvers.checkmate.milp import MilpOutcome, MilpRequest, ProgressThrottle
 from solvers.checkmate.model import StageModel
 from solvers.checkmate.pipeline import solve_with
+from solvers.scip_common import add_start, best_solution, build, new_scip, optimize, started
 
 NAME = "checkmate-scip"
-CANCEL_POLL_S = 0.05
 
 
 def solve(
@@ -66,36 +63,22 @@ class _Events(Eventhdlr):  # type: ignore[misc]
 
 def run_milp(model: StageModel, request: MilpRequest) -> MilpOutcome:
     """Solve ``model`` as a MILP under ``request`` (see :class:`solvers.checkmate.milp.MilpRequest`)."""
-    started = time.perf_counter()
-    scip = Model("checkmate")
-    scip.hideOutput()
-    scip.setParam("limits/time", max(0.05, float(request.time_limit_s)))
-    scip.setParam("limits/gap", float(request.mip_gap))
-    scip.setParam("randomization/randomseedshift", int(request.seed))
-    for key, value in request.params.items():
-        try:
-            scip.setParam(str(key), value)
-        except (LookupError, TypeError, ValueError) as error:
-            raise RematError(f"SCIP parameter {key!r} = {value!r} was refused: {error}") from error
-    columns = _build(scip, model)
-    if request.cutoff is not None and request.warm_start is None:
-        scip.setObjlimit(float(request.cutoff))
-    if request.warm_start is not None:
-        solution = scip.createSol()
-        for var, value in zip(columns, request.warm_start, strict=True):
-            scip.setSolVal(solution, var, float(value))
-        scip.addSol(solution, free=True)
-    scip.includeEventhdlr(_Events(ProgressThrottle(request.on_progress)), "progress", "incumbents and bounds")
-    cancelled = _optimize(scip, request.cancel)
-    if scip.getStage() < SCIP_STAGE.TRANSFORMED:
-        # Cancelled before SCIP started: asking it for solutions or bounds now would crash it.
+    started_at = time.perf_counter()
+    scip = new_scip("checkmate", time_limit_s=request.time_limit_s, mip_gap=request.mip_gap, seed=request.seed,
+                    params=request.params)
+    columns = build(scip, model, cancel=request.cancel)
+    if columns is not None:
+        if request.cutoff is not None and request.warm_start is None:
+            scip.setObjlimit(float(request.cutoff))
+        if request.warm_start is not None:
+            add_start(scip, columns, request.warm_start)
+        scip.includeEventhdlr(_Events(ProgressThrottle(request.on_progress)), "progress", "incumbents and bounds")
+    cancelled = columns is None or optimize(scip, request.cancel)
+    if columns is None or not started(scip):
         return MilpOutcome(None, None, None, False, False, True, False, "SCIP: not started",
-                           time.perf_counter() - started)
+                           time.perf_counter() - started_at)
     status = scip.getStatus()
-    x = None
-    if scip.getNSols() > 0:
-        best = scip.getBestSol()
-        x = np.array([scip.getSolVal(best, var) for var in columns])
+    x = best_solution(scip, columns)
     bound = scip.getDualbound()
     no_solution = status == "infeasible" and x is None
     cut_off = request.cutoff is not None and request.warm_start is None
@@ -104,59 +87,5 @@ def run_milp(model: StageModel, request: MilpRequest) -> MilpOutcome:
         bound=float(bound) if np.isfinite(bound) else None, optimal=status in ("optimal", "gaplimit"),
         infeasible=no_solution and not cut_off, cancelled=cancelled or status == "userinterrupt",
         exhausted=no_solution and cut_off, status=f"SCIP: {status}",
-        wall_s=time.perf_counter() - started,
+        wall_s=time.perf_counter() - started_at,
     )
-
-
-def _build(scip: Model, model: StageModel) -> list[Variable]:
-    columns = [
-        scip.addVar(name=f"x{j}", vtype=("B" if model.col_upper[j] <= 1 else "I") if model.integral[j] else "C",
-                    lb=float(model.col_lower[j]), ub=float(model.col_upper[j]), obj=float(model.cost[j]))
-        for j in range(model.n_cols)
-    ]
-    A = model.matrix
-    for r in range(model.n_rows):
-        start, stop = A.indptr[r], A.indptr[r + 1]
-        expr = quicksum(float(v) * columns[c] for c, v in zip(A.indices[start:stop], A.data[start:stop], strict=True))
-        lo, hi = model.row_lower[r], model.row_upper[r]
-        if lo == hi:
-            scip.addCons(expr == float(lo))
-        elif np.isfinite(lo) and np.isfinite(hi):
-            scip.addCons(float(lo) <= (expr <= float(hi)))
-        elif np.isfinite(hi):
-            scip.addCons(expr <= float(hi))
-        else:
-            scip.addCons(expr >= float(lo))
-    return columns
-
-
-def _optimize(scip: Model, cancel: CancelToken | None) -> bool:
-    """Run SCIP without holding the GIL; a watcher thread interrupts it on cancel. True if cancelled."""
-    if cancel is None:
-        scip.optimizeNogil()
-        return False
-    done = threading.Event()
-    stopped = threading.Event()
-
-    def watch() -> None:
-        while not cancel.is_set():
-            if done.wait(CANCEL_POLL_S):
-                return
-        stopped.set()
-        # SCIP ignores an interrupt that arrives before it starts solving: repeat until it stops.
-        while True:
-            with contextlib.suppress(Exception):  # not yet in a stage that accepts interrupts
-                scip.interruptSolve()
-            if done.wait(CANCEL_POLL_S):
-                return
-
-    watcher = threading.Thread(target=watch, name="checkmate-scip-cancel", daemon=True)
-    watcher.start()
-    try:
-        if not cancel.is_set():
-            scip.optimizeNogil()
-    finally:
-        done.set()
-        watcher.join()
-    return stopped.is_set()
-

@@ -123,3 +123,37 @@ def test_microcontroller_pages_to_flash_where_recomputing_costs_more() -> None:
                                 OPTIONS)
     assert without_flash.status is SolveStatus.OPTIMAL and 1 in _recomputed(without_flash)
     assert result.objective < without_flash.objective - 1.0
+
+
+@pytest.mark.parametrize("backend", ["milp-highs", "milp-scip"])
+def test_cancel_before_the_solve_starts_keeps_the_warm_start(backend: str) -> None:
+    import threading
+
+    cancel = threading.Event()
+    cancel.set()
+    result = solvers.run(backend, _desktop_mlp(), OPTIONS, cancel=cancel)
+    assert result.status is SolveStatus.CANCELLED
+    assert result.schedule is None or result.trace.ok
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["milp-highs", "milp-scip"])
+def test_cancel_from_another_thread_stops_a_long_solve_within_two_seconds(backend: str) -> None:
+    import threading
+    import time
+
+    graph = open_model(MODELS_DIR / "resnet18_bs32.onnx").training
+    problem = build_problem(graph, load_system("desktop"), {"vram": int(0.55 * no_recompute_peak(graph))})
+    cancel = threading.Event()
+    seen: list[float] = []
+
+    def progress(report) -> None:  # type: ignore[no-untyped-def]
+        seen.append(time.perf_counter())
+        if report.incumbent is not None and not cancel.is_set():
+            threading.Timer(1.0, cancel.set).start()
+
+    result = solvers.run(backend, problem, SolveOptions(time_limit_s=300), on_progress=progress, cancel=cancel)
+    stopped = time.perf_counter()
+    assert cancel.is_set() and result.status is SolveStatus.CANCELLED, result.message
+    assert result.schedule is not None and result.trace.ok  # the incumbent is kept
+    assert stopped - seen[0] < 1.0 + 2.0 + 1.0  # the first report came with the warm start

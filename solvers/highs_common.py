@@ -1,0 +1,146 @@
+"""What both HiGHS backends share (checkmate-highs, milp-highs): a quiet instance, options, the model.
+
+- ``highspy.Highs()`` writes its banner to standard output: highspy 1.16 runs a HiGHS call inside its
+  constructor, before any option can be set, and that would corrupt ``main.py solve --json``. The
+  constructor runs with file descriptor 1 pointed at ``/dev/null`` (a millisecond; progress and logs
+  go to standard error), and logging is off from then on.
+- Both model records (:class:`solvers.checkmate.model.StageModel`,
+  :class:`solvers.multidevice.arrays.MultiDeviceMilp`) carry the same arrays, passed as one
+  ``HighsLp``.
+- Cancel is heard in HiGHS's own interrupt callbacks (MIP, simplex, interior point) and answered
+  within a second even while HiGHS is in a phase without callbacks (:func:`run`).
+- HiGHS 1.16 with presolve has answered a feasible start given through ``setSolution`` with
+  "Optimal", the start itself as the solution and an objective and bound below the true optimum:
+  :func:`trusted` tells whether HiGHS's objective agrees with the vector it returned.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+
+from core.errors import RematError
+from solvers.array_model import ArrayModel
+from solvers.base import CancelToken
+
+
+@contextmanager
+def _stdout_to_devnull() -> Iterator[None]:
+    sys.stdout.flush()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+
+
+def new_highs(*, time_limit_s: float, mip_gap: float, threads: int, seed: int,
+              params: Mapping[str, object] = {}) -> highspy.Highs:
+    """A fresh, silent ``highspy.Highs`` with the solve's limits and the user's library options.
+
+    Raises RematError naming an option HiGHS refuses (unknown name or wrong type).
+    """
+    with _stdout_to_devnull():
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", max(0.05, float(time_limit_s)))
+    h.setOptionValue("mip_rel_gap", float(mip_gap))
+    h.setOptionValue("threads", int(threads))
+    h.setOptionValue("random_seed", int(seed))
+    for key, value in params.items():
+        if not isinstance(value, bool | int | float | str):
+            raise RematError(f"HiGHS option {key!r} must be a bool, number or string, not {value!r}")
+        if h.setOptionValue(str(key), value) != highspy.HighsStatus.kOk:
+            raise RematError(f"HiGHS refused option {key!r} = {value!r} (unknown name or wrong type)")
+    return h
+
+
+def highs_lp(model: ArrayModel, *, integral: bool = True, cost_scale: float = 1.0) -> highspy.HighsLp:
+    """``model`` as a ``HighsLp`` (integrality dropped with ``integral=False``: the LP relaxation)."""
+    lp = highspy.HighsLp()
+    lp.num_col_ = len(model.cost)
+    lp.num_row_ = len(model.row_lower)
+    lp.col_cost_ = model.cost * cost_scale
+    lp.col_lower_ = model.col_lower
+    lp.col_upper_ = model.col_upper
+    lp.row_lower_ = np.where(np.isfinite(model.row_lower), model.row_lower, -highspy.kHighsInf)
+    lp.row_upper_ = np.where(np.isfinite(model.row_upper), model.row_upper, highspy.kHighsInf)
+    A = model.matrix.tocsc()
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = A.indptr
+    lp.a_matrix_.index_ = A.indices
+    lp.a_matrix_.value_ = A.data
+    if integral:
+        lp.integrality_ = [highspy.HighsVarType.kInteger if f else highspy.HighsVarType.kContinuous
+                           for f in model.integral]
+    return lp
+
+
+def trusted(reported: float, actual: float | None) -> bool:
+    """Whether HiGHS's reported objective agrees with the objective of the vector it returned."""
+    return actual is None or abs(actual - reported) <= 1e-6 * max(1.0, abs(actual))
+
+
+@dataclass
+class RunOutcome:
+    """How a HiGHS run ended. ``finished`` False: cancelled while HiGHS could not stop yet (presolve
+    ignores interrupts); it stops on its own later, and ``h`` must not be touched any more."""
+
+    cancelled: bool
+    finished: bool = True
+
+
+#: How long a cancelled run may take to stop before the caller goes on without it.
+CANCEL_GRACE_S = 0.5
+
+
+def run(h: highspy.Highs, cancel: CancelToken | None,
+        on_bound: Callable[[float, float], None] | None = None) -> RunOutcome:
+    """Run HiGHS; cancel is heard in its interrupt callbacks and answered within a second.
+
+    HiGHS runs in a worker thread (it releases the GIL). Its interrupt callbacks (MIP, simplex,
+    interior point) stop it when ``cancel`` is set; when it is in a phase without callbacks
+    (presolve can take seconds on large models) the caller stops waiting after
+    :data:`CANCEL_GRACE_S` and HiGHS is left to stop at its next callback. ``on_bound(primal, dual)``
+    hears the MIP bounds each time HiGHS checks for an interrupt.
+    """
+    stopped = threading.Event()
+
+    def interrupt(event: object) -> None:
+        if cancel is not None and cancel.is_set():
+            stopped.set()
+            event.interrupt()  # type: ignore[attr-defined]
+
+    def mip_interrupt(event: object) -> None:
+        interrupt(event)
+        if on_bound is not None:
+            out = event.data_out  # type: ignore[attr-defined]
+            on_bound(float(out.mip_primal_bound), float(out.mip_dual_bound))
+
+    h.cbSimplexInterrupt.subscribe(interrupt)
+    h.cbIpmInterrupt.subscribe(interrupt)
+    h.cbMipInterrupt.subscribe(mip_interrupt)
+    if cancel is not None and cancel.is_set():
+        return RunOutcome(cancelled=True)
+    worker = threading.Thread(target=h.run, name="highs", daemon=True)
+    worker.start()
+    cancelled_at: float | None = None
+    while worker.is_alive():
+        worker.join(0.05)
+        if cancel is not None and cancel.is_set():
+            cancelled_at = cancelled_at or time.perf_counter()
+            if worker.is_alive() and time.perf_counter() - cancelled_at > CANCEL_GRACE_S:
+                return RunOutcome(cancelled=True, finished=False)
+    return RunOutcome(cancelled=stopped.is_set() or cancelled_at is not None)

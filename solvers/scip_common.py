@@ -1,0 +1,119 @@
+"""What both SCIP backends share (checkmate-scip, milp-scip): the model, parameters, a cancellable run.
+
+SCIP runs through ``optimizeNogil`` so that a window or a watcher thread keeps running. Cancel: a
+watcher thread calls ``interruptSolve`` (repeatedly: SCIP ignores an interrupt that arrives before it
+solves), which keeps the incumbent; building a large model takes seconds in Python, so the build
+looks at the cancel token too. Asking SCIP for solutions or bounds before it started crashes it:
+:func:`started` tells whether that is safe.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Mapping
+
+import numpy as np
+import scipy.sparse as sp
+from pyscipopt import SCIP_STAGE, Model, Variable, quicksum
+
+from core.errors import RematError
+from solvers.array_model import ArrayModel
+from solvers.base import CancelToken
+
+#: How often the watcher thread looks at the cancel token, in seconds.
+CANCEL_POLL_S = 0.05
+#: Rows added between two looks at the cancel token while building.
+ROWS_PER_CHECK = 2000
+
+
+def new_scip(name: str, *, time_limit_s: float, mip_gap: float, seed: int,
+             params: Mapping[str, object] = {}) -> Model:
+    """A silent SCIP model with the solve's limits and the user's parameters (RematError names a bad one)."""
+    scip = Model(name)
+    scip.hideOutput()
+    scip.setParam("limits/time", max(0.05, float(time_limit_s)))
+    scip.setParam("limits/gap", float(mip_gap))
+    scip.setParam("randomization/randomseedshift", int(seed))
+    for key, value in params.items():
+        try:
+            scip.setParam(str(key), value)
+        except (LookupError, TypeError, ValueError) as error:
+            raise RematError(f"SCIP parameter {key!r} = {value!r} was refused: {error}") from error
+    return scip
+
+
+def build(scip: Model, model: ArrayModel, *, cost_scale: float = 1.0,
+          cancel: CancelToken | None = None) -> list[Variable] | None:
+    """Add ``model``'s columns and rows to ``scip``; None when ``cancel`` was set while building."""
+    columns = [
+        scip.addVar(name=f"x{j}", vtype=("B" if model.col_upper[j] <= 1 else "I") if model.integral[j] else "C",
+                    lb=float(model.col_lower[j]), ub=float(model.col_upper[j]), obj=float(model.cost[j] * cost_scale))
+        for j in range(len(model.cost))
+    ]
+    A: sp.csr_matrix = model.matrix.tocsr()
+    for r in range(len(model.row_lower)):
+        if cancel is not None and r % ROWS_PER_CHECK == 0 and cancel.is_set():
+            return None
+        start, stop = A.indptr[r], A.indptr[r + 1]
+        expr = quicksum(float(v) * columns[c] for c, v in zip(A.indices[start:stop], A.data[start:stop], strict=True))
+        lo, hi = model.row_lower[r], model.row_upper[r]
+        if lo == hi:
+            scip.addCons(expr == float(lo))
+        elif np.isfinite(lo) and np.isfinite(hi):
+            scip.addCons(float(lo) <= (expr <= float(hi)))
+        elif np.isfinite(hi):
+            scip.addCons(expr <= float(hi))
+        else:
+            scip.addCons(expr >= float(lo))
+    return columns
+
+
+def add_start(scip: Model, columns: list[Variable], x: np.ndarray) -> None:
+    """Give SCIP a feasible start."""
+    solution = scip.createSol()
+    for var, value in zip(columns, x, strict=True):
+        scip.setSolVal(solution, var, float(value))
+    scip.addSol(solution, free=True)
+
+
+def optimize(scip: Model, cancel: CancelToken | None) -> bool:
+    """Run SCIP without holding the GIL; a watcher thread interrupts it on cancel. True if cancelled."""
+    if cancel is None:
+        scip.optimizeNogil()
+        return False
+    done = threading.Event()
+    stopped = threading.Event()
+
+    def watch() -> None:
+        while not cancel.is_set():
+            if done.wait(CANCEL_POLL_S):
+                return
+        stopped.set()
+        while True:
+            with contextlib.suppress(Exception):  # not yet in a stage that accepts interrupts
+                scip.interruptSolve()
+            if done.wait(CANCEL_POLL_S):
+                return
+
+    watcher = threading.Thread(target=watch, name="scip-cancel", daemon=True)
+    watcher.start()
+    try:
+        if not cancel.is_set():
+            scip.optimizeNogil()
+    finally:
+        done.set()
+        watcher.join()
+    return stopped.is_set() or cancel.is_set()
+
+
+def started(scip: Model) -> bool:
+    """Whether SCIP got far enough that its solutions and bounds may be read."""
+    return bool(scip.getStage() >= SCIP_STAGE.TRANSFORMED)
+
+
+def best_solution(scip: Model, columns: list[Variable]) -> np.ndarray | None:
+    if scip.getNSols() == 0:
+        return None
+    best = scip.getBestSol()
+    return np.array([scip.getSolVal(best, var) for var in columns])
