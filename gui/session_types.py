@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 from dataclasses import dataclass, field
 from typing import Any
 
 import solvers
 from core.problem import Objective, SchedulingProblem
 from core.units import format_bytes
-from solvers import SolveOptions, SolveResult, SolverInfo
+from solvers import SolveOptions, SolveResult
 
 #: Preferred default solver: fast, handles several devices and paging.
 DEFAULT_SOLVER = "greedy"
@@ -102,22 +101,9 @@ class SolverSettings:
         return dataclasses.replace(cls(), **values)
 
 
-def solver_availability(info: SolverInfo) -> tuple[bool, str]:
-    """The registry's answer, plus whether the solver's module is present in this build."""
-    available, reason = info.availability()
-    if not available:
-        return available, reason
-    module = info.entry_point.split(":")[0]
-    try:
-        found = importlib.util.find_spec(module) is not None
-    except (ImportError, ValueError):
-        found = False
-    return (True, "") if found else (False, f"its module {module} is not part of this build yet")
-
-
 def default_solver(multi_device: bool) -> str:
     """:data:`DEFAULT_SOLVER` if available, else the first available one fit for the machine."""
-    available = [info for info in solvers.solvers() if solver_availability(info)[0]]
+    available = [info for info in solvers.solvers() if info.availability()[0]]
     if any(info.name == DEFAULT_SOLVER for info in available):
         return DEFAULT_SOLVER
     fitting = [info for info in available if info.multi_device or not multi_device] or available

@@ -12,7 +12,7 @@ import pyqtgraph as pg  # isort: skip  (after PySide6)
 import solvers
 from core.problem import Objective
 from gui.session import Session
-from gui.session_types import SolverSettings, solver_availability
+from gui.session_types import SolverSettings
 from solvers import Progress
 
 
@@ -33,7 +33,7 @@ class SolverPanel(QtWidgets.QWidget):
         self.solver = QtWidgets.QComboBox()
         model = QtGui.QStandardItemModel(self.solver)
         for info in solvers.solvers():
-            available, reason = solver_availability(info)
+            available, reason = info.availability()
             item = QtGui.QStandardItem(info.name)
             item.setData(info.name, QtCore.Qt.ItemDataRole.UserRole)
             kinds = ", ".join(k for k, on in (("exact", info.exact), ("several devices", info.multi_device),

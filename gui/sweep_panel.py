@@ -13,7 +13,6 @@ from core.errors import RematError
 from core.system import System
 from core.units import format_bytes
 from gui.session import Session
-from gui.session_types import solver_availability
 from gui.sweep_plot import SweepPlot
 from solvers.sweep import parse_fractions
 
@@ -50,9 +49,9 @@ class SweepPanel(QtWidgets.QWidget):
         self.time_limit = QtWidgets.QDoubleSpinBox(minimum=0.5, maximum=3600, value=10.0, suffix=" s per point")
         self.solver_list = QtWidgets.QListWidget()
         # available solvers first: the short list shows what can run without scrolling
-        ranked = sorted(solvers.solvers(), key=lambda info: not solver_availability(info)[0])
+        ranked = sorted(solvers.solvers(), key=lambda info: not info.availability()[0])
         for info in ranked:
-            available, reason = solver_availability(info)
+            available, reason = info.availability()
             self.solver_list.addItem(_checkable(info.name, info.name == self.session.settings.solver and available,
                                                 available, info.description + ("" if available else f"\n{reason}")))
         self.system_list = QtWidgets.QListWidget()
