@@ -145,15 +145,20 @@ def test_cancel_from_another_thread_stops_a_long_solve_within_two_seconds(backen
     graph = open_model(MODELS_DIR / "resnet18_bs32.onnx").training
     problem = build_problem(graph, load_system("desktop"), {"vram": int(0.55 * no_recompute_peak(graph))})
     cancel = threading.Event()
-    seen: list[float] = []
+    cancelled_at: list[float] = []
+
+    def fire() -> None:
+        cancelled_at.append(time.perf_counter())
+        cancel.set()
 
     def progress(report) -> None:  # type: ignore[no-untyped-def]
-        seen.append(time.perf_counter())
-        if report.incumbent is not None and not cancel.is_set():
-            threading.Timer(1.0, cancel.set).start()
+        # One second after the first incumbent (the warm start), while the solver works.
+        if report.incumbent is not None and not cancelled_at and not hasattr(progress, "timer"):
+            progress.timer = threading.Timer(1.0, fire)  # type: ignore[attr-defined]
+            progress.timer.start()  # type: ignore[attr-defined]
 
     result = solvers.run(backend, problem, SolveOptions(time_limit_s=300), on_progress=progress, cancel=cancel)
     stopped = time.perf_counter()
-    assert cancel.is_set() and result.status is SolveStatus.CANCELLED, result.message
+    assert cancelled_at and result.status is SolveStatus.CANCELLED, result.message
     assert result.schedule is not None and result.trace.ok  # the incumbent is kept
-    assert stopped - seen[0] < 1.0 + 2.0 + 1.0  # the first report came with the warm start
+    assert stopped - cancelled_at[0] < 2.0
