@@ -124,16 +124,7 @@ def _best_single_device(problem, options):  # type: ignore[no-untyped-def]
 
 
 def _print_progress(progress) -> None:  # type: ignore[no-untyped-def]
-    parts = [f"{progress.elapsed_s:7.2f} s"]
-    if progress.incumbent is not None:
-        parts.append(f"incumbent {progress.incumbent:.6g}")
-    if progress.bound is not None:
-        parts.append(f"bound {progress.bound:.6g}")
-    if progress.gap is not None:
-        parts.append(f"gap {100 * progress.gap:.2f} %")
-    if progress.message:
-        parts.append(progress.message)
-    print("  ".join(parts), file=sys.stderr)
+    print(progress.describe(), file=sys.stderr)
 
 
 def _write_exports(args: argparse.Namespace, problem, result) -> None:  # type: ignore[no-untyped-def]

@@ -157,16 +157,7 @@ class SolverPanel(QtWidgets.QWidget):
                 curve.setData(xs, ys)
         # time starts at 0 (pyqtgraph would centre a lone first point on itself)
         self.chart.setXRange(0, max(0.1, *self._series["incumbent"][0], *self._series["bound"][0]), padding=0.05)
-        parts = [f"{progress.elapsed_s:.1f} s"]
-        if progress.incumbent is not None:
-            parts.append(f"incumbent {progress.incumbent:.6g}")
-        if progress.bound is not None:
-            parts.append(f"bound {progress.bound:.6g}")
-        if progress.gap is not None:
-            parts.append(f"gap {100 * progress.gap:.2f} %")
-        if progress.message:
-            parts.append(progress.message)
-        self.status.setText(" · ".join(parts))
+        self.status.setText(progress.describe(" · "))
 
     def _on_result_changed(self) -> None:
         record = self.session.record

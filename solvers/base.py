@@ -46,6 +46,19 @@ class Progress:
     gap: float | None = None
     message: str = ""
 
+    def describe(self, separator: str = "  ") -> str:
+        """One line for people: ``2.50 s  incumbent 14.2  bound 13.9  gap 2.11 %  HiGHS incumbent``."""
+        parts = [f"{self.elapsed_s:.2f} s"]
+        if self.incumbent is not None:
+            parts.append(f"incumbent {self.incumbent:.6g}")
+        if self.bound is not None:
+            parts.append(f"bound {self.bound:.6g}")
+        if self.gap is not None:
+            parts.append(f"gap {100 * self.gap:.2f} %")
+        if self.message:
+            parts.append(self.message)
+        return separator.join(parts)
+
 
 ProgressCallback = Callable[[Progress], None]
 
