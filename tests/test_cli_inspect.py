@@ -65,3 +65,21 @@ def test_not_onnx_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     bad.write_text("these are notes, not a model")
     assert main(["inspect", str(bad)]) == EXIT_USER_ERROR
     assert "is not an ONNX model" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ('{"format": "remat-studio.graph", "version": 1, "nodes": [{"name": "a", "size_bytes": -3}]}',
+     "field nodes/0/size_bytes"),
+    ('{"format": "remat-studio.graph", "version": 1, "nodes": [{"name": "a", "size_bytes": 8, "deps": ["b"]}]}',
+     "field nodes/0/deps/0: no node named 'b'"),
+    ('{"nodes": [{"id": 0, "name": "x", "backward": false, "cost_cpu": 1}], "links": []}',
+     "field nodes/0/cost_ram"),
+    ('{"format": "remat-studio.graph", "version": 1, "nodes": [', "is not valid JSON"),
+])
+def test_malformed_graph_json_names_the_field(tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str,
+                                              message: str) -> None:
+    bad = tmp_path / "graph.json"
+    bad.write_text(content)
+    assert main(["inspect", str(bad)]) == EXIT_USER_ERROR
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and str(bad) in err

@@ -9,6 +9,7 @@ import pytest
 
 import solvers
 from core.graph import TrainingGraph, min_feasible_budget, no_recompute_peak
+from core.paths import MODELS_DIR
 from core.problem import Objective, build_problem
 from core.simulate import simulate
 from core.stages import closed_form_r, decode_stages, plain_stages
@@ -191,3 +192,33 @@ def test_chen_on_two_devices_uses_one() -> None:
     result = solvers.run("chen-sqrt", problem)
     assert result.schedule is not None
     assert len({step.device for step in result.schedule.computes()}) == 1
+
+
+SAMPLES = sorted(MODELS_DIR.glob("*_bs*.onnx"))
+
+
+@pytest.fixture(scope="module")
+def sample_graphs():  # type: ignore[no-untyped-def]
+    from core.model_io import open_model
+
+    return {path.stem: open_model(path).training for path in SAMPLES}
+
+
+@pytest.mark.parametrize("solver", ["no-remat", "chen-sqrt", "greedy"])
+@pytest.mark.parametrize("name", [p.stem for p in SAMPLES])
+@pytest.mark.parametrize("fraction", [0.5, 0.8])
+def test_every_baseline_on_every_sample_model_is_valid_or_honest(sample_graphs, name: str, solver: str,
+                                                                 fraction: float) -> None:
+    """A simulator-valid schedule, an INFEASIBLE naming the smallest feasible budget when the budget is
+    below it, or a NO_SOLUTION saying why, never anything else."""
+    from tests.helpers import one_device_system
+
+    graph = sample_graphs[name]
+    budget = max(int(fraction * no_recompute_peak(graph)), graph.static_bytes + 1)
+    result = solvers.run(solver, build_problem(graph, one_device_system(), {"ram": budget}), solvers.SolveOptions())
+    if result.schedule is not None:
+        assert result.trace is not None and result.trace.ok and result.status is not solvers.SolveStatus.ERROR
+    elif budget < min_feasible_budget(graph):
+        assert result.status is solvers.SolveStatus.INFEASIBLE and str(min_feasible_budget(graph)) in result.message
+    else:
+        assert result.status is solvers.SolveStatus.NO_SOLUTION and result.message
