@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -13,11 +12,7 @@ import pytest
 from cli import EXIT_USER_ERROR, main
 from core.paths import DEFAULT_SAMPLE_MODEL, MODELS_DIR, REPO_ROOT
 
-needs_model_io = pytest.mark.skipif(
-    importlib.util.find_spec("core.model_io") is None, reason="core.model_io has not landed yet")
 
-
-@needs_model_io
 def test_inspect_json_in_a_subprocess() -> None:
     done = subprocess.run([sys.executable, "main.py", "inspect", str(DEFAULT_SAMPLE_MODEL), "--json"],
                           cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
@@ -26,14 +21,12 @@ def test_inspect_json_in_a_subprocess() -> None:
     assert report["param_count"] == 11_689_512 and report["onnx_node_count"] == 69
 
 
-@needs_model_io
 def test_inspect_text(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["inspect", str(MODELS_DIR / "mlp_bs64.onnx")]) == 0
     out = capsys.readouterr().out
     assert "2,383,370" in out and "smallest budget" in out
 
 
-@needs_model_io
 def test_inspect_binds_dims(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["inspect", str(MODELS_DIR / "gpt2_small_dynamic.onnx"), "--dim", "batch=1",
                  "--dim", "sequence=32", "--json"])
@@ -50,8 +43,6 @@ def test_inspect_binds_dims(capsys: pytest.CaptureFixture[str]) -> None:
 ])
 def test_user_errors_print_one_line_and_exit_2(args: list[str], message: str,
                                                capsys: pytest.CaptureFixture[str]) -> None:
-    if args[0] != "no_such_model.onnx" and importlib.util.find_spec("core.model_io") is None:
-        pytest.skip("core.model_io has not landed yet")
     code = main(["inspect", str(MODELS_DIR / args[0]), *args[1:]])
     err = capsys.readouterr().err
     assert code == EXIT_USER_ERROR
@@ -59,8 +50,6 @@ def test_user_errors_print_one_line_and_exit_2(args: list[str], message: str,
 
 
 def test_not_onnx_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    if importlib.util.find_spec("core.model_io") is None:
-        pytest.skip("core.model_io has not landed yet")
     bad = tmp_path / "notes.onnx"
     bad.write_text("these are notes, not a model")
     assert main(["inspect", str(bad)]) == EXIT_USER_ERROR

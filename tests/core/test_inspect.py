@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -18,13 +17,6 @@ KEYS = {
     "min_feasible_budget_bytes", "unknown_op_types", "warnings", "dims", "op_type_counts",
 }
 
-needs_model_io = pytest.mark.skipif(
-    importlib.util.find_spec("core.model_io") is None,
-    reason="core.model_io (open_model) has not landed yet",
-)
-
-
-@needs_model_io
 def test_report_of_default_sample() -> None:
     report = inspect_model(DEFAULT_SAMPLE_MODEL)
     assert set(report) >= KEYS
@@ -39,21 +31,18 @@ def test_report_of_default_sample() -> None:
     json.dumps(report)  # JSON-ready
 
 
-@needs_model_io
 def test_adam_state_raises_static_memory() -> None:
     sgd = inspect_model(MODELS_DIR / "mlp_bs64.onnx", optimizer="sgd")
     adam = inspect_model(MODELS_DIR / "mlp_bs64.onnx", optimizer="adam")
     assert adam["static_bytes"] > sgd["static_bytes"]
 
 
-@needs_model_io
 def test_dims_reach_the_report() -> None:
     report = inspect_model(MODELS_DIR / "gpt2_small_dynamic.onnx", {"batch": 2, "sequence": 64})
     assert report["dims"] == {"batch": 2, "sequence": 64}
     assert report["param_count"] == 124_439_808
 
 
-@needs_model_io
 def test_unbound_dim_is_a_user_error() -> None:
     with pytest.raises(RematError, match="--dim sequence=VALUE"):
         inspect_model(MODELS_DIR / "gpt2_small_dynamic.onnx", {"batch": 2})
@@ -97,7 +86,6 @@ def missing(tmp_path: Path) -> Path:
     return tmp_path / "absent.onnx"
 
 
-@needs_model_io
 def test_missing_model(missing: Path) -> None:
     with pytest.raises(RematError, match=r"absent\.onnx"):
         inspect_model(missing)
