@@ -69,16 +69,11 @@ def inspect_model(
 
 
 def _profile(path: Path, dims: dict[str, int], is_onnx: bool) -> dict[str, Any]:
-    """Measured per-node CPU times from onnxruntime (``core.calibration``).
-
-    Expects ``profile_onnx(path, dims, runs)`` to return ``{onnx node name: seconds}``.
-    """
+    """Measured per-node CPU times from onnxruntime (:func:`core.calibration.profile_onnx`)."""
     if not is_onnx:
         raise RematError(f"{path}: --profile needs an ONNX model (it runs the model with onnxruntime)")
-    try:
-        from core.calibration import profile_onnx  # type: ignore[import-not-found, unused-ignore]
-    except ImportError as exc:
-        raise RematError(f"--profile is not available in this build: {exc}") from exc
+    from core.calibration import profile_onnx
+
     node_times = profile_onnx(path, dims, PROFILE_RUNS)
     times = dict(node_times)
     return {"profiled_nodes": len(times), "profile_total_s": float(sum(times.values()))}

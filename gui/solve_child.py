@@ -51,13 +51,9 @@ def solve_in_child(name: str, problem: Any, options: Any, queue: Any, cancel: An
 
 
 def with_single_device_comparison(problem: Any, options: Any, result: Any) -> Any:
-    """``result`` with the best single-device comparison in its stats (unchanged if unavailable)."""
-    try:
-        from solvers.compare import best_single_device
-    except ImportError:
-        log.info("solvers.compare is not available: no single-device comparison")
-        return dataclasses.replace(result, stats={**dict(result.stats),
-                                                  "single_device_note": "not available in this build"})
+    """``result`` with the best single-device comparison in its stats."""
+    from solvers.compare import best_single_device
+
     comparison = best_single_device(problem, options)
     stats = {**dict(result.stats), "single_device": comparison.as_dict(),
              "gain_over_best_single": comparison.gain(result.objective)}

@@ -20,11 +20,9 @@ PRESET_MIME = "application/x-remat-preset"
 
 
 def preset_entries() -> list[tuple[str, str]]:
-    """(name, description) of every bundled preset; empty when the preset module is missing."""
-    try:
-        from core.system_io import list_presets, load_system
-    except ImportError:
-        return []
+    """(name, description) of every bundled preset."""
+    from core.system_io import list_presets, load_system
+
     entries = []
     for name in list_presets():
         try:
