@@ -62,8 +62,8 @@ def nodelink_graph(document: Any, where: str, name: str = "graph") -> TrainingGr
         backward = bool(raw.get("backward", False))
         nodes.append(TrainingNode(
             id=pos, name=names[pos], kind=_kind(names[pos], backward), op_type="Op",
-            size_bytes=_number(raw, size_key, index, where, integer=True),
-            deps=tuple(sorted(deps[pos])), cost_s=float(_number(raw, cost_key, index, where)),
+            size_bytes=int(_number(raw, size_key, index, where)),
+            deps=tuple(sorted(deps[pos])), cost_s=_number(raw, cost_key, index, where),
         ))
     nodes = _link_backward(nodes)
     title = document.get("graph", {}).get("name") if isinstance(document.get("graph"), dict) else None
@@ -103,12 +103,10 @@ def _deps(links: list[Any], position: dict[Any, int], ends: tuple[str, str], whe
     return deps
 
 
-def _number(raw: dict[str, Any], field: str, index: int, where: str, *, integer: bool = False) -> float:
+def _number(raw: dict[str, Any], field: str, index: int, where: str) -> float:
     value = raw.get(field)
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
         raise RematError(f"{where}: field nodes/{index}/{field}: expected a non-negative number, got {value!r}")
-    if integer:
-        return int(value)
     return float(value)
 
 
