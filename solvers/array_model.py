@@ -11,12 +11,23 @@ import scipy.sparse as sp
 class ArrayModel(Protocol):
     """A MILP as arrays: ``min cost @ x`` with column bounds and ``row_lower <= matrix @ x <= row_upper``."""
 
-    cost: np.ndarray
-    col_lower: np.ndarray
-    col_upper: np.ndarray
-    integral: np.ndarray
-    row_lower: np.ndarray
-    row_upper: np.ndarray
+    @property
+    def cost(self) -> np.ndarray: ...
+
+    @property
+    def col_lower(self) -> np.ndarray: ...
+
+    @property
+    def col_upper(self) -> np.ndarray: ...
+
+    @property
+    def integral(self) -> np.ndarray: ...
+
+    @property
+    def row_lower(self) -> np.ndarray: ...
+
+    @property
+    def row_upper(self) -> np.ndarray: ...
 
     @property
     def matrix(self) -> sp.spmatrix: ...
