@@ -70,8 +70,8 @@ def decode_plan(problem: SchedulingProblem, plan: StagePlan) -> Schedule:
     resident: list[set[int]] = [set() for _ in range(problem.n_memories)]
     T = plan.R.shape[1]
     reads: dict[tuple[int, int, int], list[tuple[int, int]]] = {}
-    for link, t, k, i in sorted(plan.Y):
-        src, dst = links[link]
+    for read_link, t, k, i in sorted(plan.Y):
+        src, dst = links[read_link]
         reads.setdefault((t, k, dst), []).append((i, src))
     for t in range(T):
         keep = plan.S[:, t + 1] if t + 1 < T else np.zeros_like(plan.S[:, 0])
@@ -120,8 +120,8 @@ def _last_touches(
             src, dst = links[int(link)]
             last[(src, k)] = k
             last[(dst, k)] = max(last.get((dst, k), k), k)
-    for link, stage, k, i in plan.Y:
+    for read_link, stage, reader, i in plan.Y:
         if stage == t:
-            src = links[link][0]
-            last[(src, i)] = max(last.get((src, i), k), k)
+            src = links[read_link][0]
+            last[(src, i)] = max(last.get((src, i), reader), reader)
     return last

@@ -13,10 +13,10 @@ import math
 
 import numpy as np
 
-from core.graph import TrainingGraph
 from core.problem import SchedulingProblem
 from core.schedule import Copy, Free, Schedule
 from core.simulate import parameter_placement
+from core.stages import last_uses
 from solvers.multidevice.arrays import MultiDeviceMilp
 from solvers.multidevice.decode import StagePlan
 
@@ -80,21 +80,13 @@ def plain_plan(problem: SchedulingProblem, device: int) -> StagePlan:
     R = np.zeros((problem.n_devices, n, n), dtype=bool)
     S = np.zeros((problem.n_memories, n, n), dtype=bool)
     R[device] = np.eye(n, dtype=bool)
-    last = _last_use(problem.graph)
+    last = last_uses(problem.graph)
     t = np.arange(n)[:, None]
     i = np.arange(n)[None, :]
     S[problem.device_memory[device]] = (i < t) & (last[None, :] >= t)
     owners = sorted({o for o in problem.parameter_owner if o is not None}) if problem.place_parameters else []
     placement = tuple((o, problem.device_memory[device]) for o in owners)
     return StagePlan(R, S, np.zeros((len(problem.link_index), n, n), dtype=bool), placement=placement)
-
-
-def _last_use(graph: TrainingGraph) -> np.ndarray:
-    last = np.arange(len(graph.nodes))
-    for node in graph.nodes:
-        for dep in node.deps:
-            last[dep] = max(last[dep], node.id)
-    return last
 
 
 def vector_from_plan(problem: SchedulingProblem, milp: MultiDeviceMilp, plan: StagePlan) -> np.ndarray | None:

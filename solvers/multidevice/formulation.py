@@ -229,8 +229,9 @@ class _Formulation:
             m = p.device_memory[d]
             for t in range(self.n):
                 for k in range(t + 1):
-                    if owner_of[k] is not None:
-                        b.row([(int(self.R[d, t, k]), 1.0), (self.P[(m, owner_of[k])], -1.0)], -inf, 0.0)
+                    owner = owner_of[k]
+                    if owner is not None:
+                        b.row([(int(self.R[d, t, k]), 1.0), (self.P[(m, owner)], -1.0)], -inf, 0.0)
         b.family("weight use: bytes of the parameter state each memory holds")
         for m in memories:
             terms = [(self.P[(m, o)], -float(self._units(p.graph.nodes[o].param_state_bytes))) for o in self.owners]

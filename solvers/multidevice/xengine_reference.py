@@ -98,8 +98,8 @@ def solve_reference(instance: XEngineInstance, *, memory: str = "per_device", ti
     problem.solve(solver=cp.SCIP, scip_params={"limits/time": float(time_limit_s)})
     if problem.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
         return ReferenceResult(str(problem.status), None)
-    R = np.stack([r.value > 0.5 for r in model.R])
-    S = np.stack([s.value > 0.5 for s in model.S])
+    R = np.stack([np.asarray(r.value) > 0.5 for r in model.R])
+    S = np.stack([np.asarray(s.value) > 0.5 for s in model.S])
     return ReferenceResult(str(problem.status), float(problem.value), R, S)
 
 
@@ -146,7 +146,7 @@ class _Model:
             rows.append(U[d] <= inst.budget[d] / self.scale)
             if self.nonnegative:
                 rows.append(U[d] >= 0)
-        diag = sum(cp.diag(R[d]) for d in range(D))
+        diag = cp.sum([cp.diag(R[d]) for d in range(D)], axis=0) if D > 1 else cp.diag(R[0])
         rows += [diag >= 1, cp.sum(diag) == T]
         any_device = [sum(R[d][:, u] + S[d][:, u] for d in range(D)) for u in range(T)]
         for u, v in inst.edges:
