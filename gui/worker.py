@@ -1,13 +1,16 @@
 """One worker template for off-thread work: run a function, emit its result or its error.
 
-Follows superqt's ``FunctionWorker``: the function runs in a Python thread; its return value, its
-exception and any progress it reports are relayed to the GUI thread through queued connections to
-this object (which lives in the GUI thread), so every public signal is emitted in the GUI thread and
-may be connected to anything, lambdas included. No exception is ever lost: it arrives as ``errored``.
+The function runs in a Python thread that never touches Qt: its return value, its exception and
+any progress it reports go into a thread-safe queue, and a timer of this object (which lives in the
+GUI thread) drains that queue and emits the public signals. So every signal is emitted in the GUI
+thread and may be connected to anything, lambdas included, and no Qt object is ever used from two
+threads (signals emitted from a plain Python thread, relayed by queued connections, crashed the test
+suite now and then in garbage collection). No exception is ever lost: it arrives as ``errored``.
 """
 
 from __future__ import annotations
 
+import collections
 import logging
 import threading
 from collections.abc import Callable
@@ -20,12 +23,17 @@ log = logging.getLogger(__name__)
 #: Workers still running: kept alive here so a worker nobody holds is not collected mid-flight.
 _RUNNING: set[FunctionWorker] = set()
 
+#: How often the GUI thread looks for news from a running worker (milliseconds).
+POLL_MS = 10
+
+_PROGRESS, _DONE = "progress", "done"
+
 
 class FunctionWorker(QtCore.QObject):
     """Run ``fn(*args, **kwargs)`` off the GUI thread.
 
     With ``report=True`` the function also receives ``report=callable``; each call emits
-    ``progressed`` (in the GUI thread) with the value passed.
+    ``progressed`` (in the GUI thread) with the value passed, in the order of the calls.
     """
 
     started = QtCore.Signal()
@@ -34,24 +42,24 @@ class FunctionWorker(QtCore.QObject):
     errored = QtCore.Signal(object)  # the exception instance
     finished = QtCore.Signal()
 
-    _relay_done = QtCore.Signal(object, object)
-    _relay_progress = QtCore.Signal(object)
-
     def __init__(self, fn: Callable[..., Any], *args: Any, report: bool = False, **kwargs: Any) -> None:
         super().__init__()
         self._fn = fn
         self._args = args
         self._kwargs = dict(kwargs)
+        # deque.append is atomic: the worker thread's only way to speak to the GUI thread
+        self._news: collections.deque[tuple[str, object, object]] = collections.deque()
         if report:
-            self._kwargs["report"] = self._relay_progress.emit
-        queued = QtCore.Qt.ConnectionType.QueuedConnection
-        self._relay_done.connect(self._on_done, queued)
-        self._relay_progress.connect(self._on_progress, queued)
+            self._kwargs["report"] = self._report
+        self._timer = QtCore.QTimer(self)
+        self._timer.setInterval(POLL_MS)
+        self._timer.timeout.connect(self._drain)
         self._thread: threading.Thread | None = None
+        self._done = False
 
     @property
     def is_running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._thread is not None and not self._done
 
     def start(self) -> FunctionWorker:
         """Start the function in a daemon thread (a window closing never waits on it)."""
@@ -59,24 +67,34 @@ class FunctionWorker(QtCore.QObject):
         self.started.emit()
         self._thread = threading.Thread(target=self._run, name=f"worker:{getattr(self._fn, '__name__', 'fn')}",
                                         daemon=True)
+        self._timer.start()
         self._thread.start()
         return self
+
+    def _report(self, value: object) -> None:
+        self._news.append((_PROGRESS, value, None))
 
     def _run(self) -> None:
         try:
             value = self._fn(*self._args, **self._kwargs)
         except BaseException as exc:
             log.debug("worker %s raised", self._fn, exc_info=True)
-            self._relay_done.emit(None, exc)
+            self._news.append((_DONE, None, exc))
         else:
-            self._relay_done.emit(value, None)
+            self._news.append((_DONE, value, None))
 
-    @QtCore.Slot(object)
-    def _on_progress(self, value: object) -> None:
-        self.progressed.emit(value)
+    @QtCore.Slot()
+    def _drain(self) -> None:
+        while self._news and not self._done:
+            kind, value, exc = self._news.popleft()
+            if kind == _PROGRESS:
+                self.progressed.emit(value)
+            else:
+                self._finish(value, exc)
 
-    @QtCore.Slot(object, object)
-    def _on_done(self, value: object, exc: object) -> None:
+    def _finish(self, value: object, exc: object) -> None:
+        self._done = True
+        self._timer.stop()
         try:
             if exc is not None:
                 self.errored.emit(exc)
