@@ -131,7 +131,7 @@ class GraphView(QtWidgets.QWidget):
             return
         self._requested_at = time.perf_counter()
         depth = self.depth.value() if self.collapse.isChecked() else 0
-        worker = FunctionWorker(layout_graph, graph, depth)
+        worker = FunctionWorker(layout_graph, graph, depth, owner=self)
         worker.returned.connect(lambda layout, g=graph: self._on_layout(g, layout))
         worker.errored.connect(
             lambda exc: self.session.error.emit("Graph layout failed", f"{type(exc).__name__}: {exc}"))

@@ -105,7 +105,7 @@ class Session(ResultsMixin, QtCore.QObject):
         if self._loading is not None:
             self.error.emit("Busy", "A model is still loading; wait for it to finish.")
             return False
-        worker = FunctionWorker(fn, *args)
+        worker = FunctionWorker(fn, *args, owner=self)
 
         def finish(callback: Callable[[Any], None], value: Any) -> None:
             self._loading = None

@@ -139,7 +139,8 @@ class SolveRunner(QtCore.QObject):
             kwargs={k: v for k, v in extra.items() if v}, name=f"solve:{name}", daemon=True,
         )
         self._launched = threading.Event()
-        watcher = FunctionWorker(launch_and_watch, self._process, messages, report=True, launched=self._launched)
+        watcher = FunctionWorker(launch_and_watch, self._process, messages, report=True, owner=self,
+                                 launched=self._launched)
         watcher.progressed.connect(self.progress.emit)
         watcher.returned.connect(self._on_returned)
         watcher.errored.connect(self._on_errored)
