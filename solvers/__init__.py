@@ -28,6 +28,10 @@ register(SolverInfo(
     "solvers.checkmate.scip_backend:solve", exact=True, requires=("pyscipopt",),
 ))
 register(SolverInfo(
+    "checkmate-portfolio", "Checkmate MILP on one device, HiGHS and SCIP racing on two cores",
+    "solvers.checkmate.portfolio_backend:solve", exact=True, requires=("highspy", "pyscipopt"),
+))
+register(SolverInfo(
     "milp-highs", "Several devices: placement, recomputation, copies and paging (MILP, HiGHS)",
     "solvers.multidevice.highs_backend:solve", exact=True, multi_device=True, paging=True,
     energy=True, requires=("highspy",),

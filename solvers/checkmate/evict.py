@@ -10,19 +10,31 @@ each frontier node. The schedule is valid by construction and checked by the sim
 
 from __future__ import annotations
 
+import math
+import time
+
 import numpy as np
 
 from core.graph import TrainingGraph
 from core.schedule import Compute, Free, Schedule, Step
 
 
-class _OutOfMemory(Exception):
+class _OutOfTime(Exception):
     pass
+
+
+class _OutOfMemory(Exception):
+    """Nothing left to evict while making ``frontier`` runnable; ``missing``: what it had to rebuild."""
+
+    def __init__(self, frontier: int, missing: frozenset[int]) -> None:
+        super().__init__(frontier)
+        self.frontier, self.missing = frontier, missing
 
 
 class _Evictor:
     def __init__(self, graph: TrainingGraph, costs: np.ndarray, capacity: int, device: int, memory: int,
-                 size_power: float) -> None:
+                 size_power: float, sticky: frozenset[int] = frozenset()) -> None:
+        self.sticky = sticky
         self.deps = [sorted(set(node.deps)) for node in graph.nodes]
         self.size = [node.size_bytes for node in graph.nodes]
         self.costs, self.capacity, self.device, self.memory = costs, capacity, device, memory
@@ -52,10 +64,23 @@ class _Evictor:
 
     def make_room(self, need: int) -> None:
         while self.used + need > self.capacity:
-            candidates = [i for i in self.resident if not self.pinned.get(i)]
+            candidates = [i for i in self.resident if not self.pinned.get(i) and i not in self.sticky]
             if not candidates:
-                raise _OutOfMemory
+                candidates = [i for i in self.resident if not self.pinned.get(i)]
+            if not candidates:
+                raise _OutOfMemory(self.frontier, self.missing(self.frontier))
             self.free(min(candidates, key=self.score))
+
+    def missing(self, k: int) -> frozenset[int]:
+        """The ancestors of k that are not resident, down to the first resident ones."""
+        found: set[int] = set()
+        stack = [d for d in self.deps[k] if d not in self.resident]
+        while stack:
+            m = stack.pop()
+            if m not in found:
+                found.add(m)
+                stack.extend(d for d in self.deps[m] if d not in self.resident)
+        return frozenset(found)
 
     def ensure(self, k: int) -> None:
         """Make k resident: recompute its missing ancestors in id order, each pinned until consumed."""
@@ -79,10 +104,12 @@ class _Evictor:
             for d in self.deps[m]:
                 self.pinned[d] -= 1
 
-    def run(self) -> Schedule:
+    def run(self, deadline: float) -> Schedule:
         n = len(self.size)
         last = [max(self.readers[i], default=i) for i in range(n)]
         for k in range(n):
+            if k % 32 == 0 and time.perf_counter() > deadline:
+                raise _OutOfTime
             self.frontier = k
             self.ensure(k)
             for i in sorted(self.resident):
@@ -91,15 +118,32 @@ class _Evictor:
         return Schedule(tuple(self.steps))
 
 
+#: Runs of the rule, each keeping more buffers until their next use, before giving up.
+MAX_RETRIES = 40
+
+
 def evict_schedule(
     graph: TrainingGraph, costs: np.ndarray, capacity: int, *, device: int = 0, memory: int = 0,
-    size_power: float = 1.0,
+    size_power: float = 1.0, retries: int = MAX_RETRIES, deadline: float = math.inf,
 ) -> Schedule | None:
-    """A valid schedule within ``capacity`` bytes (budget minus static), or None if the rule got stuck."""
-    try:
-        return _Evictor(graph, costs, capacity, device, memory, size_power).run()
-    except (_OutOfMemory, RecursionError):
-        return None
+    """A valid schedule within ``capacity`` bytes (budget minus static), or None if the rule got stuck.
+
+    When a run gets stuck (rebuilding a node's evicted ancestors in id order needs more memory than
+    there is), the evicted ancestors it had to rebuild become *sticky* (evicted only when nothing
+    else can go) and the rule runs again, up to ``retries`` times. None once past ``deadline``
+    (``time.perf_counter()`` clock).
+    """
+    sticky: frozenset[int] = frozenset()
+    for _ in range(retries + 1):
+        try:
+            return _Evictor(graph, costs, capacity, device, memory, size_power, sticky).run(deadline)
+        except _OutOfMemory as stuck:
+            if stuck.missing <= sticky:
+                return None
+            sticky |= stuck.missing
+        except (RecursionError, _OutOfTime):
+            return None
+    return None
 
 
 def schedule_cost(schedule: Schedule, costs: np.ndarray) -> float:

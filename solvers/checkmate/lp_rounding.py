@@ -72,7 +72,7 @@ def solve(
     status = SolveStatus.CANCELLED if cancelled else (
         SolveStatus.OPTIMAL if gap is not None and gap <= options.mip_gap else SolveStatus.FEASIBLE)
     memory = problem.device_memory[device]
-    return SolveResult(status, NAME, lift(space.schedule(best.R, best.S), device, memory), best.value, bound,
+    return SolveResult(status, NAME, lift(space.schedule_of(best), device, memory), best.value, bound,
                        gap, wall, f"{best.source}; LP bound {bound}", stats={"device": device,
                                                                             "roundings": len(candidates)})
 

@@ -37,7 +37,8 @@ from solvers.checkmate.rounds import Search
 from solvers.checkmate.space import StageSpace, best_device, one_device, precheck
 
 PIPELINE_KEYS = frozenset({
-    "formulation", "theta0", "theta_growth", "starts", "samples", "fuse_elementwise", "max_columns",
+    "formulation", "theta0", "theta_growth", "starts", "samples", "fuse_elementwise", "max_columns", "focus",
+    "focus_fractions",
 })
 
 
@@ -65,6 +66,8 @@ def solve_with(
     else:
         if options.params.get("starts", True):
             search.start(device, problem.device_memory[device])
+        if options.params.get("focus", True):
+            search.focused(backend)
         search.rounds(backend)
     return search.result(device, problem.device_memory[device])
 

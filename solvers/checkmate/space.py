@@ -28,12 +28,21 @@ from solvers.checkmate.reduce import Instance, build_instance, last_read, recomp
 
 @dataclass(frozen=True, eq=False)
 class Candidate:
-    """A valid stage schedule: simulated objective (problem units), its matrices and where it came from."""
+    """A valid schedule: simulated objective (problem units), its stage matrices and where it came from.
+
+    ``R`` and ``S`` are None for a schedule outside the stage form (``schedule`` holds it): it still
+    counts as an incumbent and a cutoff, but cannot warm-start a stage model.
+    """
 
     value: float
-    R: np.ndarray
-    S: np.ndarray
+    R: np.ndarray | None
+    S: np.ndarray | None
     source: str
+    schedule: Schedule | None = None
+
+    @property
+    def staged(self) -> bool:
+        return self.R is not None and self.S is not None
 
 
 def objective_costs(problem: SchedulingProblem, device: int) -> np.ndarray:
@@ -161,6 +170,13 @@ class StageSpace:
         decoded = decode_stages(self.stage_problem, R, S, device=0)
         return self.expand(decoded) if self.expand is not None else decoded
 
+    def schedule_of(self, candidate: Candidate) -> Schedule:
+        """The schedule of ``problem`` a candidate stands for."""
+        if candidate.schedule is not None:
+            return candidate.schedule
+        assert candidate.R is not None and candidate.S is not None
+        return self.schedule(candidate.R, candidate.S)
+
     def evaluate(self, R: np.ndarray | None, S: np.ndarray, source: str) -> Candidate | None:
         """The cheaper valid one of (R, S) and (closed-form R, S) after dropping useless checkpoints.
 
@@ -169,12 +185,12 @@ class StageSpace:
         S = S & (np.arange(len(S))[:, None] <= self.last[None, :]) & np.tri(len(S), k=-1, dtype=bool)
         best: Candidate | None = None
         options = [closed_form_r(self.stage_problem.graph, S)] + ([] if R is None else [R])
-        for candidate_r in options:
+        for candidate_r, candidate_s in [useful_stages(self.instance, r, S) for r in options]:
             if (candidate_r & ~np.eye(len(S), dtype=bool) & self.never_recompute[None, :]).any():
                 continue
-            value = self.simulated(self.schedule(candidate_r, S))
+            value = self.simulated(self.schedule(candidate_r, candidate_s))
             if value is not None and (best is None or value < best.value):
-                best = Candidate(value, candidate_r, S, source)
+                best = Candidate(value, candidate_r, candidate_s, source)
         return best
 
     def simulated(self, schedule: Schedule) -> float | None:
@@ -189,11 +205,61 @@ class StageSpace:
         return value / self.instance.cost_unit
 
     def from_schedule(self, schedule: Schedule | None, source: str) -> Candidate | None:
-        """A schedule of ``problem`` as stage matrices, when it fits the stage form (else None)."""
+        """A valid schedule of ``problem`` as a candidate: in stage form when it fits it, or when
+        running each stage's computations in id order (:func:`stages_in_id_order`) still fits the
+        budget; otherwise as it is (no stage matrices). None when the simulator rejects it."""
         if schedule is None or self.expand is not None:
             return None
         stages = stages_from_schedule(self.instance.n, schedule)
-        return None if stages is None else self.evaluate(*stages, source)
+        staged = None if stages is None else self.evaluate(*stages, source)
+        if staged is None:
+            loose = stages_in_id_order(self.instance.n, schedule)
+            staged = None if loose is None else self.evaluate(*loose, f"{source}, in id order")
+        value = None if self.recomputes_random(schedule) else self.simulated(schedule)
+        if value is None or (staged is not None and staged.value <= value):
+            return staged
+        return Candidate(value, None, None, source, schedule)
+
+    def recomputes_random(self, schedule: Schedule) -> bool:
+        """Whether ``schedule`` computes a random node (Dropout) twice: its random state is not replayed."""
+        seen: set[int] = set()
+        for step in schedule.steps:
+            if isinstance(step, Compute):
+                if step.node in seen and self.never_recompute[step.node]:
+                    return True
+                seen.add(step.node)
+        return False
+
+
+def useful_stages(instance: Instance, R: np.ndarray, S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(R, S) without what nothing needs, until nothing more can go.
+
+    A non-frontier computation goes when its node is already a checkpoint of the stage, or when no
+    later computation of the stage reads it and the next stage does not keep it; a checkpoint goes
+    when no computation of its stage reads it and the next stage does not keep it. Dropping them
+    (from the end of each stage back, from the last stage back) keeps every dependency and
+    persistence and lowers cost and memory; the stage models count such checkpoints as held all
+    stage, so a schedule must be rid of them to be a start for them.
+    """
+    R, S = R.copy(), S.copy()
+    T, n = R.shape
+    while True:
+        changed = False
+        for t in range(T - 1, -1, -1):
+            keep = S[t + 1] if t + 1 < T else np.zeros(n, dtype=bool)
+            read = np.zeros(n, dtype=bool)
+            for k in np.flatnonzero(R[t])[::-1]:
+                k = int(k)
+                if k != t and (S[t, k] or not (keep[k] or read[k])):
+                    R[t, k], changed = False, True
+                    continue
+                read[list(instance.deps[k])] = True
+            idle = S[t] & ~read & ~keep
+            if idle.any():
+                S[t] &= ~idle
+                changed = True
+        if not changed:
+            return R, S
 
 
 def stages_from_schedule(n: int, schedule: Schedule) -> tuple[np.ndarray, np.ndarray] | None:
@@ -223,5 +289,31 @@ def stages_from_schedule(n: int, schedule: Schedule) -> tuple[np.ndarray, np.nda
         previous = k
         if k == stage:
             stage, previous, opened = stage + 1, -1, False
+    return (R, S) if stage == n else None
+
+
+def stages_in_id_order(n: int, schedule: Schedule) -> tuple[np.ndarray, np.ndarray] | None:
+    """(R, S) of a one-device schedule whose first computations are in id order, each stage's
+    computations taken as a set (run in id order when decoded, which may need more memory).
+
+    None when a node is first computed out of id order or the schedule is not on one device.
+    """
+    R = np.zeros((n, n), dtype=bool)
+    S = np.zeros((n, n), dtype=bool)
+    resident: set[int] = set()
+    stage, opened = 0, False
+    for step in schedule.steps:
+        if isinstance(step, Free):
+            resident.discard(step.node)
+            continue
+        if not isinstance(step, Compute) or step.device != 0 or stage >= n or step.node > stage:
+            return None
+        if not opened:
+            S[stage, list(resident)] = True
+            opened = True
+        R[stage, step.node] = True
+        resident.add(step.node)
+        if step.node == stage:
+            stage, opened = stage + 1, False
     return (R, S) if stage == n else None
 

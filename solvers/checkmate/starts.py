@@ -8,6 +8,8 @@ only after the simulator accepts its decoding. The LP-rounding start lives in
 from __future__ import annotations
 
 import logging
+import math
+import time
 
 from core.schedule import Schedule
 from solvers.base import CancelToken, SolveOptions
@@ -21,15 +23,21 @@ GREEDY_TIME_S = 5.0
 
 
 def schedule_starts(space: StageSpace, options: SolveOptions, device: int, memory: int,
-                    cancel: CancelToken | None = None) -> list[Candidate]:
-    """Valid stage candidates from the given warm start, the greedy solver and the eviction rule."""
+                    cancel: CancelToken | None = None, deadline: float = math.inf) -> list[Candidate]:
+    """Valid candidates from the given warm start, the greedy solver and the eviction rule.
+
+    The eviction rule is skipped, or stopped, once past ``deadline`` (``time.perf_counter()``).
+    """
     found: list[Candidate | None] = []
     if options.warm_start is not None:
         found.append(space.from_schedule(lower(options.warm_start, device, memory), "given"))
     found.append(space.from_schedule(greedy_schedule(space, cancel), "greedy"))
     capacity = space.problem.budgets_bytes[0] - space.problem.static_bytes[0]
     for power in (1.0, 0.5):
-        evicted = evict_schedule(space.stage_problem.graph, space.instance.costs, capacity, size_power=power)
+        if time.perf_counter() > deadline or (cancel is not None and cancel.is_set()):
+            break
+        evicted = evict_schedule(space.stage_problem.graph, space.instance.costs, capacity, size_power=power,
+                                 deadline=deadline)
         found.append(_evaluated(space, evicted, f"eviction (size^{power:g})"))
     return [c for c in found if c is not None]
 

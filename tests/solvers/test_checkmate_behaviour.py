@@ -87,7 +87,8 @@ def test_without_starts_a_tiny_limit_is_never_called_optimal(solver: str) -> Non
 @pytest.mark.parametrize("solver", EXACT)
 def test_library_options_pass_through_and_unknown_ones_are_named(solver: str) -> None:
     problem = one_device_problem(chain_training_graph(4), 40)
-    option = {"checkmate-highs": {"presolve": "off"}, "checkmate-scip": {"presolving/maxrounds": 0}}[solver]
+    option = {"checkmate-highs": {"presolve": "off"}, "checkmate-scip": {"presolving/maxrounds": 0},
+              "checkmate-portfolio": {"highs:presolve": "off", "scip:presolving/maxrounds": 0}}[solver]
     assert solvers.run(solver, problem, SolveOptions(params=option)).status is SolveStatus.OPTIMAL
     with pytest.raises(RematError, match="no_such_option"):
         solvers.run(solver, problem, SolveOptions(params={"no_such_option": 1}))
