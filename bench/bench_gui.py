@@ -147,6 +147,9 @@ def main() -> int:
     parser.add_argument("--solve-s", type=float, default=10.0, help="its time limit (0: skip the figure)")
     args = parser.parse_args()
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
+    from gui.gc_guard import GuiThreadCollector
+
+    GuiThreadCollector(app).start()  # Qt garbage is destroyed in the GUI thread only
     if args.model.exists():
         for label, after in (("first model of the process", None), ("after the default sample", DEFAULT_SAMPLE)):
             f = bench_graph_open(args.model, after=after)

@@ -9,6 +9,7 @@ from pathlib import Path
 from PySide6 import QtGui, QtWidgets
 
 from core.paths import DEFAULT_SAMPLE_MODEL
+from gui.gc_guard import GuiThreadCollector
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,10 @@ def run_app(model_path: Path | str | None = None, dims: dict[str, int] | None = 
     app.setApplicationName("Remat Studio")
     app.setOrganizationName("RematStudio")
     app.setWindowIcon(QtGui.QIcon.fromTheme("applications-science"))
+    collector = GuiThreadCollector(app).start()  # Qt garbage must never be destroyed in a worker thread
     _session, window = create_window(Path(model_path) if model_path else None, dims)
     window.show()
-    return int(app.exec())
+    try:
+        return int(app.exec())
+    finally:
+        collector.stop()

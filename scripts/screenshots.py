@@ -138,6 +138,9 @@ def main() -> int:
     from gui.dialogs import RecordingDialogs
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
+    from gui.gc_guard import GuiThreadCollector
+
+    GuiThreadCollector(app).start()  # Qt garbage is destroyed in the GUI thread only
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as folder:
         settings = QtCore.QSettings(str(Path(folder) / "settings.ini"), QtCore.QSettings.Format.IniFormat)

@@ -22,6 +22,21 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.qt_log_ignore(*OFFSCREEN_NOTICES))
 
 
+@pytest.fixture(scope="package", autouse=True)
+def gui_thread_collector(qapp):
+    """Cyclic garbage is collected in the GUI thread only while the window tests run (gui.gc_guard);
+    at the end, what the last tests closed is deleted and collected here, before other tests' threads."""
+    from PySide6 import QtCore
+
+    from gui.gc_guard import GuiThreadCollector
+
+    collector = GuiThreadCollector().start()
+    yield collector
+    QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
+    qapp.processEvents()
+    collector.stop()
+
+
 @pytest.fixture
 def graph():
     return mirrored_graph(6, branches=2)

@@ -37,6 +37,9 @@ def main(project: Path, recovery: Path) -> None:
     from tests.helpers import one_device_system
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
+    from gui.gc_guard import GuiThreadCollector
+
+    GuiThreadCollector(app).start()  # Qt garbage is destroyed in the GUI thread only
     session = Session(system=one_device_system(capacity=64 * 2**30))
     autosaver = Autosaver(session, recovery, interval_s=3600)
     session.open_model(MODELS_DIR / MODEL)
