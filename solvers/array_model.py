@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import numpy as np
 import scipy.sparse as sp
@@ -31,3 +32,88 @@ class ArrayModel(Protocol):
 
     @property
     def matrix(self) -> sp.spmatrix: ...
+
+
+@dataclass(frozen=True, eq=False)
+class Arrays:
+    """What :meth:`ArrayBuilder.arrays` assembles: the fields every :class:`ArrayModel` has."""
+
+    cost: np.ndarray
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    integral: np.ndarray
+    matrix: sp.csr_matrix
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    families: tuple[tuple[str, int, int], ...]
+
+    def fields(self) -> dict[str, Any]:
+        """As keyword arguments of a model record."""
+        return {"cost": self.cost, "col_lower": self.col_lower, "col_upper": self.col_upper,
+                "integral": self.integral, "matrix": self.matrix, "row_lower": self.row_lower,
+                "row_upper": self.row_upper, "families": self.families}
+
+
+class ArrayBuilder:
+    """Columns and rows collected in flat lists and assembled into arrays once (both MILP families).
+
+    Rows come in named families (for statistics and messages): either close one with
+    :meth:`close_family` (rows from a given index up to now) or open one with :meth:`start_family`
+    (rows until the next start or :meth:`end_family`).
+    """
+
+    def __init__(self) -> None:
+        self.cost: list[float] = []
+        self.lower: list[float] = []
+        self.upper: list[float] = []
+        self.integral: list[bool] = []
+        self.rows: list[int] = []
+        self.cols: list[int] = []
+        self.vals: list[float] = []
+        self.row_lower: list[float] = []
+        self.row_upper: list[float] = []
+        self.families: list[tuple[str, int, int]] = []
+        self._open: tuple[str, int] | None = None
+
+    def col(self, cost: float, lower: float = 0.0, upper: float = 1.0, integral: bool = True) -> int:
+        """A new column; returns its index."""
+        self.cost.append(cost)
+        self.lower.append(lower)
+        self.upper.append(upper)
+        self.integral.append(integral)
+        return len(self.cost) - 1
+
+    def row(self, terms: list[tuple[int, float]], lower: float, upper: float) -> None:
+        """The row ``lower <= sum(value * x[col] for col, value in terms) <= upper``."""
+        index = len(self.row_lower)
+        for col, val in terms:
+            self.rows.append(index)
+            self.cols.append(col)
+            self.vals.append(val)
+        self.row_lower.append(lower)
+        self.row_upper.append(upper)
+
+    def close_family(self, name: str, first_row: int) -> None:
+        """Rows ``first_row`` up to the current end make up family ``name``."""
+        if len(self.row_lower) > first_row:
+            self.families.append((name, first_row, len(self.row_lower)))
+
+    def start_family(self, name: str) -> None:
+        """Rows added from now until the next start (or :meth:`end_family`) make up family ``name``."""
+        self.end_family()
+        self._open = (name, len(self.row_lower))
+
+    def end_family(self) -> None:
+        if self._open is not None:
+            self.close_family(*self._open)
+            self._open = None
+
+    def arrays(self) -> Arrays:
+        self.end_family()
+        matrix = sp.csr_matrix(
+            (np.array(self.vals), (np.array(self.rows, dtype=np.int64), np.array(self.cols, dtype=np.int64))),
+            shape=(len(self.row_lower), len(self.cost)),
+        )
+        return Arrays(np.array(self.cost), np.array(self.lower), np.array(self.upper),
+                      np.array(self.integral, dtype=bool), matrix, np.array(self.row_lower),
+                      np.array(self.row_upper), tuple(self.families))

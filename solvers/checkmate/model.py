@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from solvers.array_model import ArrayBuilder
+
 #: Memory rows are divided so that the capacity is about this many units (solver numerics); a
 #: violation of one byte unit stays far above the solvers' feasibility tolerances.
 MEMORY_ROW_RANGE = 1e4
@@ -81,55 +83,21 @@ class StageModel:
         return float(self.cost @ x)
 
 
-class ModelBuilder:
-    """Collects columns and rows (grouped in named families) and assembles a :class:`StageModel`."""
+class ModelBuilder(ArrayBuilder):
+    """Columns and rows of a stage model, with the index arrays that decode it; builds a :class:`StageModel`."""
 
     def __init__(self, n: int) -> None:
+        super().__init__()
         self.n = n
-        self.cost: list[float] = []
-        self.lower: list[float] = []
-        self.upper: list[float] = []
-        self.integral: list[bool] = []
-        self.rows: list[int] = []
-        self.cols: list[int] = []
-        self.vals: list[float] = []
-        self.row_lower: list[float] = []
-        self.row_upper: list[float] = []
-        self.families: list[tuple[str, int, int]] = []
         self.R = -np.ones((n, n), dtype=np.int64)
         self.S = -np.ones((n, n), dtype=np.int64)
         self.frees: list[tuple[int, int, int, int]] = []
         self.memory: list[tuple[int, int, int]] = []
 
-    def col(self, cost: float, lower: float, upper: float, integral: bool) -> int:
-        self.cost.append(cost)
-        self.lower.append(lower)
-        self.upper.append(upper)
-        self.integral.append(integral)
-        return len(self.cost) - 1
-
-    def row(self, terms: list[tuple[int, float]], lower: float, upper: float) -> None:
-        r = len(self.row_lower)
-        for c, v in terms:
-            self.rows.append(r)
-            self.cols.append(c)
-            self.vals.append(v)
-        self.row_lower.append(lower)
-        self.row_upper.append(upper)
-
-    def family(self, name: str, first_row: int) -> None:
-        """Close family ``name``: rows ``first_row`` up to the current end belong to it."""
-        if len(self.row_lower) > first_row:
-            self.families.append((name, first_row, len(self.row_lower)))
-
     def finish(self, mem: np.ndarray, mem_scale: float, name: str) -> StageModel:
-        shape = (len(self.row_lower), len(self.cost))
-        matrix = sp.csr_matrix((self.vals, (self.rows, self.cols)), shape=shape)
         return StageModel(
-            n=self.n, R=self.R, S=self.S, cost=np.array(self.cost), col_lower=np.array(self.lower),
-            col_upper=np.array(self.upper), integral=np.array(self.integral, dtype=bool), matrix=matrix,
-            row_lower=np.array(self.row_lower), row_upper=np.array(self.row_upper),
-            families=tuple(self.families), frees=np.array(self.frees, dtype=np.int64).reshape(-1, 4),
+            n=self.n, R=self.R, S=self.S, **self.arrays().fields(),
+            frees=np.array(self.frees, dtype=np.int64).reshape(-1, 4),
             memory=np.array(self.memory, dtype=np.int64).reshape(-1, 3), mem=mem, mem_scale=mem_scale, name=name,
         )
 

@@ -41,20 +41,20 @@ def build_published_model(instance: Instance) -> StageModel:
     for t in range(n):
         for i, k in edges:
             b.row([(int(b.R[t, k]), 1.0), (int(b.R[t, i]), -1.0), (int(b.S[t, i]), -1.0)], -INF, 0.0)
-    b.family("dependencies: R[t,k] <= R[t,i] + S[t,i]", first)
+    b.close_family("dependencies: R[t,k] <= R[t,i] + S[t,i]", first)
     first = len(b.row_lower)
     for t in range(n - 1):
         for i in range(n):
             b.row([(int(b.S[t + 1, i]), 1.0), (int(b.S[t, i]), -1.0), (int(b.R[t, i]), -1.0)], -INF, 0.0)
-    b.family("persistence: S[t+1,i] <= S[t,i] + R[t,i]", first)
+    b.close_family("persistence: S[t+1,i] <= S[t,i] + R[t,i]", first)
     first = len(b.row_lower)
     for t in range(n):
         _free_rows(b, instance, t, edges, free[t])
-    b.family("FREE: 1 - FREE <= num_hazards, kappa (1 - FREE) >= num_hazards", first)
+    b.close_family("FREE: 1 - FREE <= num_hazards, kappa (1 - FREE) >= num_hazards", first)
     first = len(b.row_lower)
     for t in range(n):
         _memory_rows(b, instance, t, edges, free[t], U[t], mem)
-    b.family("memory: U[t,0] = M_0 R[t,0] + sum M_i S[t,i]; U[t,k+1] = U[t,k] + ... <= budget", first)
+    b.close_family("memory: U[t,0] = M_0 R[t,0] + sum M_i S[t,i]; U[t,k+1] = U[t,k] + ... <= budget", first)
     return b.finish(mem, scale, "published")
 
 

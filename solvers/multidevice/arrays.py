@@ -1,7 +1,7 @@
-"""The several-device MILP as arrays (no solver library here): the model record and its builder.
+"""The several-device MILP as arrays (no solver library here): the model record and byte units.
 
-:mod:`solvers.multidevice.formulation` fills a :class:`_Builder` with columns and named row families;
-the backends read a :class:`MultiDeviceMilp`.
+:mod:`solvers.multidevice.formulation` fills a :class:`solvers.array_model.ArrayBuilder` with columns
+and named row families; the backends read a :class:`MultiDeviceMilp`.
 """
 
 from __future__ import annotations
@@ -73,51 +73,6 @@ class MultiDeviceMilp:
             "byte_unit": self.byte_unit,
             "row_families": {name: stop - start for name, start, stop in self.families},
         }
-
-
-class Builder:
-    """Columns and rows collected in flat lists, turned into arrays once."""
-
-    def __init__(self) -> None:
-        self.cost: list[float] = []
-        self.lower: list[float] = []
-        self.upper: list[float] = []
-        self.integral: list[bool] = []
-        self.rows: list[int] = []
-        self.cols: list[int] = []
-        self.vals: list[float] = []
-        self.row_lower: list[float] = []
-        self.row_upper: list[float] = []
-        self.families: list[tuple[str, int, int]] = []
-        self._family: tuple[str, int] | None = None
-
-    def col(self, cost: float, upper: float = 1.0, integral: bool = True) -> int:
-        self.cost.append(cost)
-        self.lower.append(0.0)
-        self.upper.append(upper)
-        self.integral.append(integral)
-        return len(self.cost) - 1
-
-    def row(self, terms: list[tuple[int, float]], lower: float, upper: float) -> None:
-        index = len(self.row_lower)
-        for col, val in terms:
-            self.rows.append(index)
-            self.cols.append(col)
-            self.vals.append(val)
-        self.row_lower.append(lower)
-        self.row_upper.append(upper)
-
-    def family(self, name: str) -> None:
-        """Start the constraint family ``name`` (rows added until the next call belong to it)."""
-        self.end_family()
-        self._family = (name, len(self.row_lower))
-
-    def end_family(self) -> None:
-        if self._family is not None:
-            name, start = self._family
-            if len(self.row_lower) > start:
-                self.families.append((name, start, len(self.row_lower)))
-            self._family = None
 
 
 def byte_unit(problem: SchedulingProblem) -> int:

@@ -32,10 +32,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import scipy.sparse as sp
 
 from core.problem import Objective, SchedulingProblem
-from solvers.multidevice.arrays import Builder, MultiDeviceMilp, byte_unit
+from solvers.array_model import ArrayBuilder
+from solvers.multidevice.arrays import MultiDeviceMilp, byte_unit
 
 
 def build_milp(problem: SchedulingProblem) -> MultiDeviceMilp:
@@ -46,7 +46,7 @@ def build_milp(problem: SchedulingProblem) -> MultiDeviceMilp:
 class _Formulation:
     def __init__(self, problem: SchedulingProblem) -> None:
         self.p = problem
-        self.b = Builder()
+        self.b = ArrayBuilder()
         self.n = problem.n_nodes
         self.unit = byte_unit(problem)
         # Bytes are rounded up and budgets down, so a schedule that fits in units fits in bytes.
@@ -154,17 +154,9 @@ class _Formulation:
         self._free_and_memory_rows(kinds)
         self._storage_rows()
         self._time_limit_row()
-        self.b.end_family()
-        b = self.b
-        matrix = sp.csr_matrix(
-            (np.array(b.vals), (np.array(b.rows, dtype=np.int64), np.array(b.cols, dtype=np.int64))),
-            shape=(len(b.row_lower), len(b.cost)),
-        )
         return MultiDeviceMilp(
-            cost=np.array(b.cost), col_lower=np.array(b.lower), col_upper=np.array(b.upper),
-            integral=np.array(b.integral, dtype=bool), matrix=matrix,
-            row_lower=np.array(b.row_lower), row_upper=np.array(b.row_upper),
-            families=tuple(b.families), R=self.R, S=self.S, X=self.X, byte_unit=self.unit,
+            **self.b.arrays().fields(),
+            R=self.R, S=self.S, X=self.X, byte_unit=self.unit,
             size_units=np.array(self.size, dtype=np.int64), U=self.U,
             frees=np.array(self.free_meta, dtype=np.int64).reshape(-1, 5),
             reads=np.array([(y, *key) for key, y in self.Y.items()], dtype=np.int64).reshape(-1, 5),
@@ -175,17 +167,17 @@ class _Formulation:
 
     def _stage_rows(self) -> None:
         p, b, n, inf = self.p, self.b, self.n, math.inf
-        b.family("frontier: node t computed in stage t on exactly one device")
+        b.start_family("frontier: node t computed in stage t on exactly one device")
         for t in range(n):
             b.row([(int(self.R[d, t, t]), 1.0) for d in range(p.n_devices)], 1.0, 1.0)
-        b.family("arrival: a buffer enters a memory at most once per stage, never where resident")
+        b.start_family("arrival: a buffer enters a memory at most once per stage, never where resident")
         for m in range(p.n_memories):
             for t in range(n):
                 for i in range(t + 1):
                     terms = self._arrive(m, t, i) + self._resident(m, t, i)
                     if len(terms) > 1:
                         b.row(terms, -inf, 1.0)
-        b.family("dependency: an input is resident, computed or copied into the reader's memory")
+        b.start_family("dependency: an input is resident, computed or copied into the reader's memory")
         for m in range(p.n_memories):
             if not self.devices_of[m]:
                 continue
@@ -194,13 +186,13 @@ class _Formulation:
                     for i in dict.fromkeys(p.graph.nodes[k].deps):
                         have = self._arrive(m, t, i) + self._resident(m, t, i) + self._remote(m, t, k, i)
                         b.row(self._computed_in(m, t, k) + [(c, -v) for c, v in have], -inf, 0.0)
-        b.family("remote read: the input is in the source memory and its reader runs where the link leads")
+        b.start_family("remote read: the input is in the source memory and its reader runs where the link leads")
         for (link, t, k, i), y in self.Y.items():
             src, dst = self.ends[link]
             have = [(c, -v) for c, v in self._arrive(src, t, i) + self._resident(src, t, i)]
             b.row([(y, 1.0), *have], -inf, 0.0)
             b.row([(y, 1.0)] + [(c, -v) for c, v in self._computed_in(dst, t, k)], -inf, 0.0)
-        b.family("copy source: a copied buffer is resident in, or computed into, the source memory")
+        b.start_family("copy source: a copied buffer is resident in, or computed into, the source memory")
         for (src, _dst), link in self.links:
             for t in range(n):
                 for i in range(t + 1):
@@ -210,7 +202,7 @@ class _Formulation:
                     b.row([(int(self.X[link, t, i]), 1.0), *have], -inf, 0.0)
         if self.owners:
             self._weight_rows()
-        b.family("persistence: a checkpoint was resident or arrived in the previous stage")
+        b.start_family("persistence: a checkpoint was resident or arrived in the previous stage")
         for m in range(p.n_memories):
             for t in range(n - 1):
                 for i in range(t + 1):
@@ -220,10 +212,10 @@ class _Formulation:
     def _weight_rows(self) -> None:
         p, b, inf = self.p, self.b, math.inf
         memories = sorted(self.Q)
-        b.family("weights: each operator's parameter state lives in exactly one device memory")
+        b.start_family("weights: each operator's parameter state lives in exactly one device memory")
         for o in self.owners:
             b.row([(self.P[(m, o)], 1.0) for m in memories], 1.0, 1.0)
-        b.family("weights beside the operator: it and its backward node run only where they live")
+        b.start_family("weights beside the operator: it and its backward node run only where they live")
         owner_of = p.parameter_owner
         for d in range(p.n_devices):
             m = p.device_memory[d]
@@ -232,7 +224,7 @@ class _Formulation:
                     owner = owner_of[k]
                     if owner is not None:
                         b.row([(int(self.R[d, t, k]), 1.0), (self.P[(m, owner)], -1.0)], -inf, 0.0)
-        b.family("weight use: bytes of the parameter state each memory holds")
+        b.start_family("weight use: bytes of the parameter state each memory holds")
         for m in memories:
             terms = [(self.P[(m, o)], -float(self._units(p.graph.nodes[o].param_state_bytes))) for o in self.owners]
             b.row([(self.Q[m], 1.0), *terms], 0.0, 0.0)
@@ -246,7 +238,7 @@ class _Formulation:
         frees: dict[tuple[int, int, int], list[tuple[int, int]]] = {}
         start = len(b.cost)
         remote_targets = {self.ends[link][1] for link in self.direct}
-        b.family("free: release a buffer after its last touch in the stage unless it is kept")
+        b.start_family("free: release a buffer after its last touch in the stage unless it is kept")
         for m in range(p.n_memories):
             if not self.devices_of[m]:
                 continue
@@ -273,7 +265,7 @@ class _Formulation:
                                 b.row([(f, 1.0), y], -inf, 1.0)
         kinds["FREE"] = (start, len(b.cost))
         start = len(b.cost)
-        b.family("memory: bytes in use per memory and position, within budget minus static")
+        b.start_family("memory: bytes in use per memory and position, within budget minus static")
         for m in range(p.n_memories):
             if not self.devices_of[m]:
                 continue
@@ -297,7 +289,7 @@ class _Formulation:
 
     def _storage_rows(self) -> None:
         p, b, inf = self.p, self.b, math.inf
-        b.family("storage: pages held in a storage memory within its budget")
+        b.start_family("storage: pages held in a storage memory within its budget")
         for m in range(p.n_memories):
             if self.devices_of[m]:
                 continue
@@ -312,7 +304,7 @@ class _Formulation:
         p, b = self.p, self.b
         if p.objective is not Objective.ENERGY or p.time_limit_s is None:
             return
-        b.family("time limit: serial time of computes and copies (paging included)")
+        b.start_family("time limit: serial time of computes and copies (paging included)")
         terms: list[tuple[int, float]] = []
         for (d, t, i) in zip(*np.nonzero(self.R >= 0), strict=True):
             terms.append((int(self.R[d, t, i]), float(p.costs.compute_time_s[i, d])))
