@@ -15,6 +15,7 @@ from core.schedule import Schedule
 from solvers.base import CancelToken, SolveOptions
 from solvers.checkmate.evict import evict_schedule
 from solvers.checkmate.space import Candidate, StageSpace, lower, stages_from_schedule
+from solvers.greedy import warm_start_schedule
 
 log = logging.getLogger(__name__)
 
@@ -43,18 +44,8 @@ def schedule_starts(space: StageSpace, options: SolveOptions, device: int, memor
 
 
 def greedy_schedule(space: StageSpace, cancel: CancelToken | None = None) -> Schedule | None:
-    """The greedy solver's schedule of the one-device problem, when that solver exists and finds one."""
-    try:
-        from solvers.greedy import solve as greedy_solve
-    except ImportError:
-        return None
-    try:
-        result = greedy_solve(space.problem, SolveOptions(time_limit_s=GREEDY_TIME_S), on_progress=None,
-                              cancel=cancel)
-    except Exception:  # a broken heuristic must not break the exact solve
-        log.exception("greedy start failed")
-        return None
-    return result.schedule
+    """The greedy solver's schedule of the one-device problem, when it finds one."""
+    return warm_start_schedule(space.problem, cancel, GREEDY_TIME_S)
 
 
 def _evaluated(space: StageSpace, schedule: Schedule | None, source: str) -> Candidate | None:

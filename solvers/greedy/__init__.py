@@ -5,6 +5,6 @@ See :mod:`solvers.greedy.driver` for the algorithm; this package's entry point i
 
 from __future__ import annotations
 
-from solvers.greedy.driver import solve
+from solvers.greedy.driver import solve, warm_start_schedule
 
-__all__ = ["solve"]
+__all__ = ["solve", "warm_start_schedule"]

@@ -93,6 +93,24 @@ class _Pass:
     look_ahead: bool
 
 
+#: Time the greedy start of an exact solver may take.
+WARM_START_TIME_S = 5.0
+
+
+def warm_start_schedule(problem: SchedulingProblem, cancel: CancelToken | None = None,
+                        time_limit_s: float = WARM_START_TIME_S) -> Schedule | None:
+    """The greedy schedule of ``problem`` as an exact solver's first incumbent, or None.
+
+    Never raises: a broken heuristic must not break the exact solve that asked for a start.
+    """
+    try:
+        result = solve(problem, SolveOptions(time_limit_s=time_limit_s), on_progress=None, cancel=cancel)
+    except Exception:
+        log.exception("greedy warm start failed")
+        return None
+    return result.schedule
+
+
 def _checked(
     problem: SchedulingProblem, run: _Run, options: SolveOptions, started: float, failures: list[str],
 ) -> SolveResult | None:

@@ -26,6 +26,7 @@ from solvers.base import (
     SolveStatus,
     relative_gap,
 )
+from solvers.greedy import warm_start_schedule
 from solvers.multidevice.arrays import MultiDeviceMilp
 from solvers.multidevice.decode import decode_plan, plan_from_vector, plan_objective
 from solvers.multidevice.encode import plain_plan, plan_from_schedule, vector_from_plan
@@ -159,7 +160,7 @@ def warm_start(problem: SchedulingProblem, milp: MultiDeviceMilp,
     best: tuple[float, np.ndarray, str] | None = None
     for source, schedule in candidates:
         if source == "greedy":
-            schedule = _greedy_schedule(problem)
+            schedule = warm_start_schedule(problem)
         if schedule is None:
             continue
         plan = plan_from_schedule(problem, schedule)
@@ -171,20 +172,6 @@ def warm_start(problem: SchedulingProblem, milp: MultiDeviceMilp,
         if x is not None and (best is None or milp.cost @ x < best[0]):
             best = (float(milp.cost @ x), x, f"plain on {problem.device_name(device)}")
     return (None, "none") if best is None else (best[1], best[2])
-
-
-def _greedy_schedule(problem: SchedulingProblem) -> Schedule | None:
-    """The greedy solver's schedule when that solver exists and finds one; never fails the solve."""
-    try:
-        from solvers.greedy import solve as greedy_solve
-    except ImportError:
-        return None
-    try:
-        result = greedy_solve(problem, SolveOptions(time_limit_s=5.0), on_progress=None, cancel=None)
-    except Exception:  # a broken heuristic must not break the exact solve
-        log.exception("greedy warm start failed")
-        return None
-    return result.schedule
 
 
 def _plan_stats(problem: SchedulingProblem, plan: object) -> dict[str, object]:
