@@ -12,6 +12,7 @@ Parameters (``options.params``): ``samples`` (randomized roundings, default 24).
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 
@@ -27,7 +28,7 @@ from solvers.base import (
     SolveStatus,
     relative_gap,
 )
-from solvers.checkmate.formulation import build_stage_model
+from solvers.checkmate.formulation import BUILD_S_PER_COLUMN, MAX_COLUMNS, build_stage_model, estimated_columns
 from solvers.checkmate.milp import LpOutcome, MilpRequest
 from solvers.checkmate.model import StageModel
 from solvers.checkmate.space import Candidate, StageSpace, best_device, lift, one_device, precheck
@@ -54,7 +55,8 @@ def solve(
     if early is not None:
         return early
     space = StageSpace.build(sub)
-    request = MilpRequest(time_limit_s=options.time_limit_s, threads=options.threads, cancel=cancel)
+    left_s = max(0.0, options.time_limit_s - (time.perf_counter() - started))
+    request = MilpRequest(time_limit_s=left_s, threads=options.threads, cancel=cancel)
     candidates, lp_value = lp_start(space, request, seed=options.seed,
                                     samples=int(options.params.get("samples", DEFAULT_SAMPLES)))  # type: ignore[call-overload]
     bound = None if lp_value is None else lp_value * space.instance.cost_unit
@@ -62,7 +64,8 @@ def solve(
     cancelled = cancel is not None and cancel.is_set()
     if not candidates:
         status = SolveStatus.CANCELLED if cancelled else SolveStatus.NO_SOLUTION
-        message = "no rounding of the LP relaxation fits the budget" if lp_value is not None else "LP not solved"
+        message = ("no rounding of the LP relaxation fits the budget" if lp_value is not None else
+                   "LP not solved within the time limit (or its model too large to build)")
         return SolveResult(status, NAME, bound=bound, wall_s=wall, message=message)
     best = min(candidates, key=lambda c: c.value)
     bound = min(bound, best.value) if bound is not None else None
@@ -88,12 +91,23 @@ def lp_solver() -> LpSolver | None:
 
 def lp_start(space: StageSpace, request: MilpRequest, *, seed: int = 0,
              samples: int = DEFAULT_SAMPLES) -> tuple[list[Candidate], float | None]:
-    """Valid rounded-LP candidates and the LP value (scaled units; None when the LP was not solved)."""
+    """Valid rounded-LP candidates and the LP value (scaled units; None when the LP was not solved).
+
+    Everything (building the model, the LP, the roundings) fits in ``request.time_limit_s``: the
+    roundings stop when it is spent, keeping those already checked.
+    """
     solver = lp_solver()
     if solver is None:
         return [], None
+    deadline = time.perf_counter() + request.time_limit_s
+    columns = estimated_columns(space.instance, space.recomputable)
+    if columns > MAX_COLUMNS or columns * BUILD_S_PER_COLUMN > request.time_limit_s:
+        return [], None  # the model could not even be built in time
     model = build_stage_model(space.instance, space.recomputable)
-    lp = solver(model, request)
+    left = deadline - time.perf_counter()
+    if left <= 0:
+        return [], None
+    lp = solver(model, dataclasses.replace(request, time_limit_s=left))
     if lp.x is None or lp.objective is None:
         return [], None
     fractional = np.zeros((model.n, model.n))
@@ -101,7 +115,7 @@ def lp_start(space: StageSpace, request: MilpRequest, *, seed: int = 0,
     fractional[has_s] = lp.x[model.S[has_s]]
     candidates: list[Candidate] = []
     for S, source in rounded(fractional, np.random.default_rng(seed), samples):
-        if request.cancel is not None and request.cancel.is_set():
+        if (request.cancel is not None and request.cancel.is_set()) or time.perf_counter() > deadline:
             break
         candidate = space.evaluate(None, S, source)
         if candidate is not None:

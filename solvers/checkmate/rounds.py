@@ -29,7 +29,13 @@ from collections.abc import Mapping
 import numpy as np
 
 from solvers.base import CancelToken, Progress, ProgressCallback, SolveOptions, SolveResult, SolveStatus, relative_gap
-from solvers.checkmate.formulation import build_stage_model, estimated_columns, solution_vector
+from solvers.checkmate.formulation import (
+    BUILD_S_PER_COLUMN,
+    MAX_COLUMNS,
+    build_stage_model,
+    estimated_columns,
+    solution_vector,
+)
 from solvers.checkmate.lp_rounding import lp_start
 from solvers.checkmate.milp import Backend, MilpOutcome, MilpRequest
 from solvers.checkmate.model import StageModel
@@ -41,16 +47,11 @@ log = logging.getLogger(__name__)
 
 DEFAULT_THETA0 = 0.0025
 DEFAULT_GROWTH = 2.0 ** 0.5
-#: Stage models beyond this many columns are not built (about 10 s and 3 million rows in Python).
-MAX_COLUMNS = 1_000_000
 #: The LP-rounding start is skipped on larger models: its LP alone took over 60 s on ResNet50
 #: (285,000 columns), and the rounds' own root LPs give the same bound where they finish.
 LP_START_MAX_COLUMNS = 60_000
 #: Share of the time limit the eviction starts may take (the greedy start always runs: about a second).
 STARTS_SHARE = 0.25
-#: Seconds per column to build a stage model in Python (measured: ResNet50, 140,000 columns in 2 s);
-#: a model that could not be built in half the time left is not started.
-BUILD_S_PER_COLUMN = 1.5e-5
 #: Share of the time limit the LP-rounding start may take.
 LP_START_SHARE = 0.2
 #: Focused rounds (:meth:`Search.focused`): fractions of the recomputable nodes, their time share, gap.
