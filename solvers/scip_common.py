@@ -10,7 +10,9 @@ looks at the cancel token too. Asking SCIP for solutions or bounds before it sta
 from __future__ import annotations
 
 import contextlib
+import math
 import threading
+import time
 from collections.abc import Mapping
 
 import numpy as np
@@ -44,8 +46,10 @@ def new_scip(name: str, *, time_limit_s: float, mip_gap: float, seed: int,
 
 
 def build(scip: Model, model: ArrayModel, *, cost_scale: float = 1.0,
-          cancel: CancelToken | None = None) -> list[Variable] | None:
-    """Add ``model``'s columns and rows to ``scip``; None when ``cancel`` was set while building."""
+          cancel: CancelToken | None = None, deadline: float = math.inf) -> list[Variable] | None:
+    """Add ``model``'s columns and rows to ``scip``; None when ``cancel`` was set while building, or
+    when the ``deadline`` (``time.perf_counter()`` clock) passed: building a large model row by row
+    in Python takes seconds, and a model not built in time cannot be solved in time."""
     columns = [
         scip.addVar(name=f"x{j}", vtype=("B" if model.col_upper[j] <= 1 else "I") if model.integral[j] else "C",
                     lb=float(model.col_lower[j]), ub=float(model.col_upper[j]), obj=float(model.cost[j] * cost_scale))
@@ -53,7 +57,7 @@ def build(scip: Model, model: ArrayModel, *, cost_scale: float = 1.0,
     ]
     A: sp.csr_matrix = model.matrix.tocsr()
     for r in range(len(model.row_lower)):
-        if cancel is not None and r % ROWS_PER_CHECK == 0 and cancel.is_set():
+        if r % ROWS_PER_CHECK == 0 and ((cancel is not None and cancel.is_set()) or time.perf_counter() > deadline):
             return None
         start, stop = A.indptr[r], A.indptr[r + 1]
         expr = quicksum(float(v) * columns[c] for c, v in zip(A.indices[start:stop], A.data[start:stop], strict=True))
@@ -67,6 +71,16 @@ def build(scip: Model, model: ArrayModel, *, cost_scale: float = 1.0,
         else:
             scip.addCons(expr >= float(lo))
     return columns
+
+
+def limit_to_time_left(scip: Model, time_limit_s: float, started_at: float) -> None:
+    """Charge the time spent building (in Python, seconds on large models) to the time limit.
+
+    SCIP's clock starts when it starts solving; without this a 5 s request took 7 s on a
+    55,000-column stage model.
+    """
+    left = float(time_limit_s) - (time.perf_counter() - started_at)
+    scip.setParam("limits/time", max(0.05, left))
 
 
 def add_start(scip: Model, columns: list[Variable], x: np.ndarray) -> None:

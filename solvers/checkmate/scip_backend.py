@@ -18,7 +18,7 @@ from solvers.base import CancelToken, ProgressCallback, SolveOptions, SolveResul
 from solvers.checkmate.milp import MilpOutcome, MilpRequest, ProgressThrottle
 from solvers.checkmate.model import StageModel
 from solvers.checkmate.pipeline import solve_with
-from solvers.scip_common import add_start, best_solution, build, new_scip, optimize, started
+from solvers.scip_common import add_start, best_solution, build, limit_to_time_left, new_scip, optimize, started
 
 NAME = "checkmate-scip"
 
@@ -66,15 +66,21 @@ def run_milp(model: StageModel, request: MilpRequest) -> MilpOutcome:
     started_at = time.perf_counter()
     scip = new_scip("checkmate", time_limit_s=request.time_limit_s, mip_gap=request.mip_gap, seed=request.seed,
                     params=request.params)
-    columns = build(scip, model, cancel=request.cancel)
+    columns = build(scip, model, cancel=request.cancel, deadline=started_at + request.time_limit_s)
     if columns is not None:
+        limit_to_time_left(scip, request.time_limit_s, started_at)
         if request.cutoff is not None and request.warm_start is None:
             scip.setObjlimit(float(request.cutoff))
         if request.warm_start is not None:
             add_start(scip, columns, request.warm_start)
         scip.includeEventhdlr(_Events(ProgressThrottle(request.on_progress)), "progress", "incumbents and bounds")
-    cancelled = columns is None or optimize(scip, request.cancel)
-    if columns is None or not started(scip):
+    user_cancelled = request.cancel is not None and request.cancel.is_set()
+    if columns is None:  # cancelled, or out of time, while building
+        return MilpOutcome(None, None, None, False, False, user_cancelled, False,
+                           "SCIP: not started" if user_cancelled else "SCIP: out of time building the model",
+                           time.perf_counter() - started_at)
+    cancelled = optimize(scip, request.cancel)
+    if not started(scip):
         return MilpOutcome(None, None, None, False, False, True, False, "SCIP: not started",
                            time.perf_counter() - started_at)
     status = scip.getStatus()

@@ -8,6 +8,8 @@ results: :mod:`solvers.scip_common`.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 from pyscipopt import SCIP_EVENTTYPE, Eventhdlr
 
@@ -15,7 +17,7 @@ from core.problem import SchedulingProblem
 from solvers.base import CancelToken, ProgressCallback, SolveOptions, SolveResult
 from solvers.multidevice.arrays import MultiDeviceMilp
 from solvers.multidevice.pipeline import BackendRequest, MilpOutcome, solve_with
-from solvers.scip_common import add_start, best_solution, build, new_scip, optimize, started
+from solvers.scip_common import add_start, best_solution, build, limit_to_time_left, new_scip, optimize, started
 
 NAME = "milp-scip"
 
@@ -55,16 +57,23 @@ class _Incumbents(Eventhdlr):  # type: ignore[misc]
 
 
 def _run_scip(milp: MultiDeviceMilp, request: BackendRequest, options: SolveOptions) -> MilpOutcome:
+    started_at = time.perf_counter()
     scip = new_scip("multidevice", time_limit_s=request.time_limit_s, mip_gap=request.mip_gap, seed=request.seed,
                     params=options.params)
-    columns = build(scip, milp, cost_scale=request.cost_scale, cancel=request.cancel)
+    columns = build(scip, milp, cost_scale=request.cost_scale, cancel=request.cancel,
+                    deadline=started_at + request.time_limit_s)
     if columns is not None:
+        limit_to_time_left(scip, request.time_limit_s, started_at)
         if request.warm_start is not None:
             add_start(scip, columns, request.warm_start)
         if request.on_progress is not None:
             scip.includeEventhdlr(_Incumbents(request), "incumbents", "reports new incumbents")
-    cancelled = columns is None or optimize(scip, request.cancel)
-    if columns is None or not started(scip):
+    if columns is None:  # cancelled, or out of time, while building
+        user_cancelled = request.cancel is not None and request.cancel.is_set()
+        return MilpOutcome(None, None, False, False, user_cancelled,
+                           "SCIP: not started" if user_cancelled else "SCIP: out of time building the model")
+    cancelled = optimize(scip, request.cancel)
+    if not started(scip):
         return MilpOutcome(None, None, False, False, True, "SCIP: not started")
     status = scip.getStatus()
     bound = scip.getDualbound()
