@@ -3,40 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
 
-class ArrayModel(Protocol):
-    """A MILP as arrays: ``min cost @ x`` with column bounds and ``row_lower <= matrix @ x <= row_upper``."""
-
-    @property
-    def cost(self) -> np.ndarray: ...
-
-    @property
-    def col_lower(self) -> np.ndarray: ...
-
-    @property
-    def col_upper(self) -> np.ndarray: ...
-
-    @property
-    def integral(self) -> np.ndarray: ...
-
-    @property
-    def row_lower(self) -> np.ndarray: ...
-
-    @property
-    def row_upper(self) -> np.ndarray: ...
-
-    @property
-    def matrix(self) -> sp.spmatrix: ...
-
-
 @dataclass(frozen=True, eq=False)
-class Arrays:
-    """What :meth:`ArrayBuilder.arrays` assembles: the fields every :class:`ArrayModel` has."""
+class MilpArrays:
+    """A MILP as arrays: ``min cost @ x`` with column bounds and ``row_lower <= matrix @ x <= row_upper``.
+
+    What the backends read; the one-device and several-device model records extend it with the index
+    arrays that decode a solution."""
 
     cost: np.ndarray
     col_lower: np.ndarray
@@ -45,13 +23,21 @@ class Arrays:
     matrix: sp.csr_matrix
     row_lower: np.ndarray
     row_upper: np.ndarray
+    #: ``(name, first_row, stop_row)`` of each constraint family, named as in FORMULATIONS.md.
     families: tuple[tuple[str, int, int], ...]
 
-    def fields(self) -> dict[str, Any]:
-        """As keyword arguments of a model record."""
-        return {"cost": self.cost, "col_lower": self.col_lower, "col_upper": self.col_upper,
-                "integral": self.integral, "matrix": self.matrix, "row_lower": self.row_lower,
-                "row_upper": self.row_upper, "families": self.families}
+    @property
+    def n_cols(self) -> int:
+        return len(self.cost)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.row_lower)
+
+    def size_stats(self) -> dict[str, object]:
+        """Columns, integer columns, rows and nonzeros, for results' ``stats`` and the logs."""
+        return {"columns": self.n_cols, "integer_columns": int(self.integral.sum()), "rows": self.n_rows,
+                "nonzeros": int(self.matrix.nnz)}
 
 
 class ArrayBuilder:
@@ -108,12 +94,14 @@ class ArrayBuilder:
             self.close_family(*self._open)
             self._open = None
 
-    def arrays(self) -> Arrays:
+    def arrays(self) -> dict[str, Any]:
+        """The :class:`MilpArrays` fields, as keyword arguments of a model record."""
         self.end_family()
         matrix = sp.csr_matrix(
             (np.array(self.vals), (np.array(self.rows, dtype=np.int64), np.array(self.cols, dtype=np.int64))),
             shape=(len(self.row_lower), len(self.cost)),
         )
-        return Arrays(np.array(self.cost), np.array(self.lower), np.array(self.upper),
-                      np.array(self.integral, dtype=bool), matrix, np.array(self.row_lower),
-                      np.array(self.row_upper), tuple(self.families))
+        return {"cost": np.array(self.cost), "col_lower": np.array(self.lower), "col_upper": np.array(self.upper),
+                "integral": np.array(self.integral, dtype=bool), "matrix": matrix,
+                "row_lower": np.array(self.row_lower), "row_upper": np.array(self.row_upper),
+                "families": tuple(self.families)}

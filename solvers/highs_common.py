@@ -28,7 +28,7 @@ import highspy
 import numpy as np
 
 from core.errors import RematError
-from solvers.array_model import ArrayModel
+from solvers.array_model import MilpArrays
 from solvers.base import CancelToken
 
 
@@ -67,7 +67,7 @@ def new_highs(*, time_limit_s: float, mip_gap: float, threads: int, seed: int,
     return h
 
 
-def highs_lp(model: ArrayModel, *, integral: bool = True, cost_scale: float = 1.0) -> highspy.HighsLp:
+def highs_lp(model: MilpArrays, *, integral: bool = True, cost_scale: float = 1.0) -> highspy.HighsLp:
     """``model`` as a ``HighsLp`` (integrality dropped with ``integral=False``: the LP relaxation)."""
     lp = highspy.HighsLp()
     lp.num_col_ = len(model.cost)

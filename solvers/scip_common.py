@@ -20,7 +20,7 @@ import scipy.sparse as sp
 from pyscipopt import SCIP_STAGE, Model, Variable, quicksum
 
 from core.errors import RematError
-from solvers.array_model import ArrayModel
+from solvers.array_model import MilpArrays
 from solvers.base import CancelToken
 
 #: How often the watcher thread looks at the cancel token, in seconds.
@@ -45,7 +45,7 @@ def new_scip(name: str, *, time_limit_s: float, mip_gap: float, seed: int,
     return scip
 
 
-def build(scip: Model, model: ArrayModel, *, cost_scale: float = 1.0,
+def build(scip: Model, model: MilpArrays, *, cost_scale: float = 1.0,
           cancel: CancelToken | None = None, deadline: float = math.inf) -> list[Variable] | None:
     """Add ``model``'s columns and rows to ``scip``; None when ``cancel`` was set while building, or
     when the ``deadline`` (``time.perf_counter()`` clock) passed: building a large model row by row

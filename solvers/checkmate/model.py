@@ -10,9 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 
-from solvers.array_model import ArrayBuilder
+from solvers.array_model import ArrayBuilder, MilpArrays
 
 #: Memory rows are divided so that the capacity is about this many units (solver numerics); a
 #: violation of one byte unit stays far above the solvers' feasibility tolerances.
@@ -20,7 +19,7 @@ MEMORY_ROW_RANGE = 1e4
 
 
 @dataclass(frozen=True, eq=False)
-class StageModel:
+class StageModel(MilpArrays):
     """The arrays of one stage MILP.
 
     Attributes
@@ -33,40 +32,21 @@ class StageModel:
         ``(m, 3)`` rows ``(column, t, k)``: ``U[t,k]``, in stage order then position order.
     mem:
         Coefficient of each node's buffer in the memory rows (bytes / (byte_unit * mem_scale)).
-    families:
-        ``(name, first_row, stop_row)`` of each constraint family, named as in FORMULATIONS.md.
     """
 
     n: int
     R: np.ndarray
     S: np.ndarray
-    cost: np.ndarray
-    col_lower: np.ndarray
-    col_upper: np.ndarray
-    integral: np.ndarray
-    matrix: sp.csr_matrix
-    row_lower: np.ndarray
-    row_upper: np.ndarray
-    families: tuple[tuple[str, int, int], ...]
     frees: np.ndarray
     memory: np.ndarray
     mem: np.ndarray
     mem_scale: float
     name: str = "tightened"
 
-    @property
-    def n_cols(self) -> int:
-        return len(self.cost)
-
-    @property
-    def n_rows(self) -> int:
-        return len(self.row_lower)
-
     def stats(self) -> dict[str, object]:
         """Model size, for the result's ``stats`` and the logs."""
         return {
-            "formulation": self.name, "columns": self.n_cols, "integer_columns": int(self.integral.sum()),
-            "rows": self.n_rows, "nonzeros": int(self.matrix.nnz),
+            "formulation": self.name, **self.size_stats(),
             "recomputable_pairs": int(((self.R >= 0) & ~np.eye(self.n, dtype=bool)).sum()),
         }
 
@@ -96,7 +76,7 @@ class ModelBuilder(ArrayBuilder):
 
     def finish(self, mem: np.ndarray, mem_scale: float, name: str) -> StageModel:
         return StageModel(
-            n=self.n, R=self.R, S=self.S, **self.arrays().fields(),
+            n=self.n, R=self.R, S=self.S, **self.arrays(),
             frees=np.array(self.frees, dtype=np.int64).reshape(-1, 4),
             memory=np.array(self.memory, dtype=np.int64).reshape(-1, 3), mem=mem, mem_scale=mem_scale, name=name,
         )

@@ -11,31 +11,22 @@ from dataclasses import dataclass, field
 from functools import reduce
 
 import numpy as np
-import scipy.sparse as sp
 
 from core.problem import SchedulingProblem
+from solvers.array_model import MilpArrays
 
 #: Largest number of byte units a memory row may count before bytes are quantized (rounded up).
 MAX_UNITS = 2**24
 
 
 @dataclass(frozen=True, eq=False)
-class MultiDeviceMilp:
+class MultiDeviceMilp(MilpArrays):
     """A MILP as arrays: ``min cost @ x`` subject to ``row_lower <= matrix @ x <= row_upper``.
 
     ``cost`` is in the problem's units (seconds or joules). ``R``, ``S`` and ``X`` map (device or
     memory or link, stage, node) to column indices, -1 where the variable does not exist (fixed 0).
-    ``families`` names each constraint family as in FORMULATIONS.md with its row range.
     """
 
-    cost: np.ndarray
-    col_lower: np.ndarray
-    col_upper: np.ndarray
-    integral: np.ndarray
-    matrix: sp.csr_matrix
-    row_lower: np.ndarray
-    row_upper: np.ndarray
-    families: tuple[tuple[str, int, int], ...]
     R: np.ndarray
     S: np.ndarray
     X: np.ndarray
@@ -54,22 +45,11 @@ class MultiDeviceMilp:
     weight_use: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     col_kinds: dict[str, tuple[int, int]] = field(default_factory=dict)
 
-    @property
-    def n_cols(self) -> int:
-        return len(self.cost)
-
-    @property
-    def n_rows(self) -> int:
-        return len(self.row_lower)
-
     def stats(self) -> dict[str, object]:
         """Model size, for the result's ``stats`` and the logs."""
         return {
             "stages": int(self.R.shape[1]),
-            "columns": self.n_cols,
-            "integer_columns": int(self.integral.sum()),
-            "rows": self.n_rows,
-            "nonzeros": int(self.matrix.nnz),
+            **self.size_stats(),
             "byte_unit": self.byte_unit,
             "row_families": {name: stop - start for name, start, stop in self.families},
         }

@@ -155,7 +155,7 @@ class _Formulation:
         self._storage_rows()
         self._time_limit_row()
         return MultiDeviceMilp(
-            **self.b.arrays().fields(),
+            **self.b.arrays(),
             R=self.R, S=self.S, X=self.X, byte_unit=self.unit,
             size_units=np.array(self.size, dtype=np.int64), U=self.U,
             frees=np.array(self.free_meta, dtype=np.int64).reshape(-1, 5),
