@@ -67,6 +67,16 @@ def new_highs(*, time_limit_s: float, mip_gap: float, threads: int, seed: int,
     return h
 
 
+def pass_model(h: highspy.Highs, model: MilpArrays, time_limit_s: float, started_at: float, *,
+               integral: bool = True, cost_scale: float = 1.0) -> None:
+    """Give ``model`` to ``h``, charging the time spent building it (``started_at`` on the
+    ``time.perf_counter()`` clock) to the time limit: HiGHS's clock starts when it starts solving,
+    and assembling a large model in Python takes a good part of a second."""
+    h.passModel(highs_lp(model, integral=integral, cost_scale=cost_scale))
+    left = float(time_limit_s) - (time.perf_counter() - started_at)
+    h.setOptionValue("time_limit", max(0.05, left))
+
+
 def highs_lp(model: MilpArrays, *, integral: bool = True, cost_scale: float = 1.0) -> highspy.HighsLp:
     """``model`` as a ``HighsLp`` (integrality dropped with ``integral=False``: the LP relaxation)."""
     lp = highspy.HighsLp()

@@ -24,7 +24,7 @@ from solvers.base import CancelToken, ProgressCallback, SolveOptions, SolveResul
 from solvers.checkmate.milp import LpOutcome, MilpOutcome, MilpRequest, ProgressThrottle
 from solvers.checkmate.model import StageModel
 from solvers.checkmate.pipeline import solve_with
-from solvers.highs_common import RunOutcome, highs_lp, new_highs, run, trusted
+from solvers.highs_common import RunOutcome, new_highs, pass_model, run, trusted
 
 log = logging.getLogger(__name__)
 NAME = "checkmate-highs"
@@ -49,7 +49,7 @@ def run_milp(model: StageModel, request: MilpRequest) -> MilpOutcome:
     """Solve ``model`` as a MILP under ``request`` (see :class:`solvers.checkmate.milp.MilpRequest`)."""
     started = time.perf_counter()
     h = _highs(request)
-    h.passModel(highs_lp(model))
+    pass_model(h, model, request.time_limit_s, started)
     if request.cutoff is not None:
         h.setOptionValue("objective_bound", float(request.cutoff))
     throttle = ProgressThrottle(request.on_progress)
@@ -91,8 +91,9 @@ def run_milp(model: StageModel, request: MilpRequest) -> MilpOutcome:
 
 def solve_lp(model: StageModel, request: MilpRequest) -> LpOutcome:
     """The LP relaxation of ``model`` (integrality dropped), with the request's limits and cancel."""
+    started = time.perf_counter()
     h = _highs(request)
-    h.passModel(highs_lp(model, integral=False))
+    pass_model(h, model, request.time_limit_s, started, integral=False)
     if not _run(h, request, ProgressThrottle(None)).finished:
         return LpOutcome(None, None, "HiGHS LP: cancelled")
     status = h.modelStatusToString(h.getModelStatus())

@@ -6,12 +6,14 @@ callbacks (:func:`solvers.highs_common.run`) and keeps the incumbent.
 
 from __future__ import annotations
 
+import time
+
 import highspy
 import numpy as np
 
 from core.problem import SchedulingProblem
 from solvers.base import CancelToken, ProgressCallback, SolveOptions, SolveResult
-from solvers.highs_common import highs_lp, new_highs, run, trusted
+from solvers.highs_common import new_highs, pass_model, run, trusted
 from solvers.multidevice.arrays import MultiDeviceMilp
 from solvers.multidevice.pipeline import BackendRequest, MilpOutcome, solve_with
 
@@ -34,9 +36,10 @@ def solve(
 
 
 def _run_highs(milp: MultiDeviceMilp, request: BackendRequest, options: SolveOptions) -> MilpOutcome:
+    started = time.perf_counter()
     h = new_highs(time_limit_s=request.time_limit_s, mip_gap=request.mip_gap, threads=request.threads,
                   seed=request.seed, params=options.params)
-    h.passModel(highs_lp(milp, cost_scale=request.cost_scale))
+    pass_model(h, milp, request.time_limit_s, started, cost_scale=request.cost_scale)
     if request.warm_start is not None:
         solution = highspy.HighsSolution()
         solution.col_value = list(request.warm_start)
