@@ -13,6 +13,7 @@ import numpy as np
 
 from core.problem import SchedulingProblem
 from solvers.base import CancelToken, ProgressCallback, SolveOptions, SolveResult
+from solvers.checkmate import highs_backend as one_device
 from solvers.highs_common import new_highs, pass_model, run, trusted
 from solvers.multidevice.arrays import MultiDeviceMilp
 from solvers.multidevice.pipeline import BackendRequest, MilpOutcome, solve_with
@@ -32,7 +33,8 @@ def solve(
     ``options.params`` is passed to HiGHS as option name -> value (for example ``presolve``).
     """
     return solve_with(NAME, lambda milp, request: _run_highs(milp, request, options),
-                      problem, options, on_progress, cancel)
+                      problem, options, on_progress, cancel,
+                      one_device=one_device.solve)
 
 
 def _run_highs(milp: MultiDeviceMilp, request: BackendRequest, options: SolveOptions) -> MilpOutcome:

@@ -7,6 +7,7 @@ schedules. Nothing here imports a solver library. The single-device backends cou
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -33,6 +34,12 @@ from solvers.multidevice.encode import plain_plan, plan_from_schedule, vector_fr
 from solvers.multidevice.formulation import build_milp
 
 log = logging.getLogger(__name__)
+
+#: Seconds kept back from the backend's limit for decoding and checking its answer.
+FINISH_RESERVE_S = 0.5
+#: Share of the time limit the exact one-device start may use, and the least time worth giving it.
+ONE_DEVICE_SHARE = 0.2
+ONE_DEVICE_MIN_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -71,6 +78,8 @@ class MilpOutcome:
 
 
 Backend = Callable[[MultiDeviceMilp, BackendRequest], MilpOutcome]
+#: A one-device solver with the signature of every solver (:mod:`solvers.base`).
+OneDeviceSolve = Callable[..., SolveResult]
 
 
 def solve_with(
@@ -80,18 +89,26 @@ def solve_with(
     options: SolveOptions,
     on_progress: ProgressCallback | None,
     cancel: CancelToken | None,
+    one_device: OneDeviceSolve | None = None,
 ) -> SolveResult:
-    """Pre-check, build, warm-start, run ``backend`` and decode: the whole several-device solve."""
+    """Pre-check, build, warm-start, run ``backend`` and decode: the whole several-device solve.
+
+    ``one_device`` (the backend library's exact one-device solver) adds its schedule on the best
+    single device to the starts, with a share of the time limit.
+    """
     started = time.perf_counter()
     refused = precheck(problem)
     if refused is not None:
         return SolveResult(SolveStatus.INFEASIBLE, name, message=refused, wall_s=time.perf_counter() - started)
     milp = build_milp(problem)
     build_s = time.perf_counter() - started
-    warm, warm_source = warm_start(problem, milp, options)
+    warm, warm_source = warm_start(problem, milp, options, cancel=cancel, one_device=one_device,
+                                   on_progress=_since(started, on_progress))
     scale = cost_scale(milp)
+    # The backend gets what the model build and the starts left, less the time to decode and check.
+    left = options.time_limit_s - (time.perf_counter() - started) - FINISH_RESERVE_S
     request = BackendRequest(
-        time_limit_s=max(0.1, options.time_limit_s - build_s), mip_gap=options.mip_gap,
+        time_limit_s=max(0.1, left), mip_gap=options.mip_gap,
         threads=options.threads, seed=options.seed, warm_start=warm, cost_scale=scale,
         started=started, on_progress=on_progress, cancel=cancel,
     )
@@ -153,14 +170,20 @@ def precheck(problem: SchedulingProblem) -> str | None:
     return infeasibility_reason(problem)
 
 
-def warm_start(problem: SchedulingProblem, milp: MultiDeviceMilp,
-               options: SolveOptions) -> tuple[np.ndarray | None, str]:
-    """The cheapest encodable start among the user's schedule, the greedy one and plain single-device plans."""
-    candidates: list[tuple[str, Schedule | None]] = [("given", options.warm_start), ("greedy", None)]
+def warm_start(problem: SchedulingProblem, milp: MultiDeviceMilp, options: SolveOptions, *,
+               cancel: CancelToken | None = None, one_device: OneDeviceSolve | None = None,
+               on_progress: ProgressCallback | None = None) -> tuple[np.ndarray | None, str]:
+    """The cheapest encodable start among the user's schedule, the greedy one, the exact one-device
+    schedule and plain single-device plans."""
+    candidates: list[tuple[str, Callable[[], Schedule | None]]] = [
+        ("given", lambda: options.warm_start),
+        ("greedy", lambda: warm_start_schedule(problem, cancel)),
+        ("one device", lambda: one_device_schedule(problem, one_device, options.time_limit_s * ONE_DEVICE_SHARE,
+                                                   cancel, on_progress)),
+    ]
     best: tuple[float, np.ndarray, str] | None = None
-    for source, schedule in candidates:
-        if source == "greedy":
-            schedule = warm_start_schedule(problem)
+    for source, make in candidates:
+        schedule = make()
         if schedule is None:
             continue
         plan = plan_from_schedule(problem, schedule)
@@ -172,6 +195,47 @@ def warm_start(problem: SchedulingProblem, milp: MultiDeviceMilp,
         if x is not None and (best is None or milp.cost @ x < best[0]):
             best = (float(milp.cost @ x), x, f"plain on {problem.device_name(device)}")
     return (None, "none") if best is None else (best[1], best[2])
+
+
+def one_device_schedule(problem: SchedulingProblem, one_device: OneDeviceSolve | None, time_limit_s: float,
+                        cancel: CancelToken | None = None,
+                        on_progress: ProgressCallback | None = None) -> Schedule | None:
+    """``one_device``'s schedule (the exact one-device pipeline, on the best single device) within
+    ``time_limit_s``, or None.
+
+    Where recomputation pays and copies do not, this is often the several-device optimum already;
+    the MILP then only has to prove it. Its incumbents are reported (they are schedules of
+    ``problem``), its bounds are not (they bound the one-device problem only). Never raises: a
+    failed start must not fail the solve.
+    """
+    if one_device is None or problem.n_devices < 2 or time_limit_s < ONE_DEVICE_MIN_S:
+        return None
+    try:
+        result = one_device(problem, SolveOptions(time_limit_s=time_limit_s, threads=1), cancel=cancel,
+                            on_progress=None if on_progress is None else _incumbents_only(on_progress))
+    except Exception:
+        log.exception("one-device warm start failed")
+        return None
+    return result.schedule
+
+
+def _since(started: float, on_progress: ProgressCallback | None) -> ProgressCallback | None:
+    """``on_progress`` with times counted from ``started`` (the whole solve) instead of the part's start."""
+    if on_progress is None:
+        return None
+    callback = on_progress
+
+    def report(progress: Progress) -> None:
+        callback(dataclasses.replace(progress, elapsed_s=time.perf_counter() - started))
+    return report
+
+
+def _incumbents_only(on_progress: ProgressCallback) -> ProgressCallback:
+    def report(progress: Progress) -> None:
+        if progress.incumbent is not None:
+            on_progress(Progress(progress.elapsed_s, progress.incumbent, None, None,
+                                 f"one-device start: {progress.message}"))
+    return report
 
 
 def _plan_stats(problem: SchedulingProblem, plan: object) -> dict[str, object]:

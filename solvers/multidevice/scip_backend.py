@@ -15,6 +15,7 @@ from pyscipopt import SCIP_EVENTTYPE, Eventhdlr
 
 from core.problem import SchedulingProblem
 from solvers.base import CancelToken, ProgressCallback, SolveOptions, SolveResult
+from solvers.checkmate import scip_backend as one_device
 from solvers.multidevice.arrays import MultiDeviceMilp
 from solvers.multidevice.pipeline import BackendRequest, MilpOutcome, solve_with
 from solvers.scip_common import add_start, best_solution, build, limit_to_time_left, new_scip, optimize, started
@@ -34,7 +35,8 @@ def solve(
     ``options.params`` is passed to SCIP as parameter name -> value (for example ``presolving/maxrounds``).
     """
     return solve_with(NAME, lambda milp, request: _run_scip(milp, request, options),
-                      problem, options, on_progress, cancel)
+                      problem, options, on_progress, cancel,
+                      one_device=one_device.solve)
 
 
 class _Incumbents(Eventhdlr):  # type: ignore[misc]
