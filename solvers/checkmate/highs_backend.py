@@ -62,11 +62,12 @@ def run_milp(model: StageModel, request: MilpRequest) -> MilpOutcome:
         throttle.incumbent(float(out.objective_function_value), float(out.mip_dual_bound), "HiGHS incumbent")
 
     h.cbMipImprovingSolution.subscribe(improving)
-    ran = _run(h, request, throttle)
-    if not ran.finished:  # cancelled in presolve: HiGHS stops on its own, its last incumbent is ours
+    ran = _run(h, request, throttle, deadline=started + request.time_limit_s)
+    if not ran.finished:  # cancelled or out of time where HiGHS cannot stop: its last incumbent is ours
         x = latest[0] if latest else None
         return MilpOutcome(x=x, objective=None if x is None else model.objective(x), bound=None, optimal=False,
-                           infeasible=False, cancelled=True, exhausted=False, status="HiGHS: cancelled",
+                           infeasible=False, cancelled=ran.cancelled, exhausted=False,
+                           status="HiGHS: time limit reached (still stopping)" if ran.timed_out else "HiGHS: cancelled",
                            wall_s=time.perf_counter() - started)
     cancelled = ran.cancelled
     info = h.getInfo()
@@ -94,8 +95,9 @@ def solve_lp(model: StageModel, request: MilpRequest) -> LpOutcome:
     started = time.perf_counter()
     h = _highs(request)
     pass_model(h, model, request.time_limit_s, started, integral=False)
-    if not _run(h, request, ProgressThrottle(None)).finished:
-        return LpOutcome(None, None, "HiGHS LP: cancelled")
+    ran = _run(h, request, ProgressThrottle(None), deadline=started + request.time_limit_s)
+    if not ran.finished:
+        return LpOutcome(None, None, "HiGHS LP: time limit reached" if ran.timed_out else "HiGHS LP: cancelled")
     status = h.modelStatusToString(h.getModelStatus())
     if status != "Optimal":
         return LpOutcome(None, None, f"HiGHS LP: {status}")
@@ -108,6 +110,7 @@ def _highs(request: MilpRequest) -> highspy.Highs:
                      seed=request.seed, params=request.params)
 
 
-def _run(h: highspy.Highs, request: MilpRequest, throttle: ProgressThrottle) -> RunOutcome:
-    """Run HiGHS; cancel is heard in its interrupt callbacks (see :func:`solvers.highs_common.run`)."""
-    return run(h, request.cancel, lambda primal, dual: throttle.bound(primal, dual, "HiGHS bound"))
+def _run(h: highspy.Highs, request: MilpRequest, throttle: ProgressThrottle, deadline: float) -> RunOutcome:
+    """Run HiGHS; cancel and ``deadline`` are heard in its interrupt callbacks (see
+    :func:`solvers.highs_common.run`)."""
+    return run(h, request.cancel, lambda primal, dual: throttle.bound(primal, dual, "HiGHS bound"), deadline)

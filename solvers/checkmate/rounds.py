@@ -58,6 +58,9 @@ LP_START_SHARE = 0.2
 FOCUS_FRACTIONS = (0.1, 0.2, 0.4)
 FOCUS_SHARE = 0.3
 FOCUS_GAP = 1e-4
+#: Seconds kept back from the limit for the answer: a backend's grace past its deadline
+#: (:data:`solvers.highs_common.DEADLINE_GRACE_S`), decoding, lifting and the simulator's check.
+FINISH_RESERVE_S = 0.4
 
 
 class Search:
@@ -80,7 +83,8 @@ class Search:
         self.too_large = self.columns > int(options.params.get("max_columns", MAX_COLUMNS))  # type: ignore[call-overload]
 
     def left_s(self) -> float:
-        return self.options.time_limit_s - (time.perf_counter() - self.started)
+        """Seconds the rounds may still use (the finishing reserve excluded)."""
+        return self.options.time_limit_s - FINISH_RESERVE_S - (time.perf_counter() - self.started)
 
     def stopped(self) -> bool:
         self.cancelled = self.cancelled or (self.cancel is not None and self.cancel.is_set())

@@ -56,9 +56,10 @@ def _run_highs(milp: MultiDeviceMilp, request: BackendRequest, options: SolveOpt
         request.report(float(out.objective_function_value), float(out.mip_dual_bound), "HiGHS incumbent")
 
     h.cbMipImprovingSolution.subscribe(improving)
-    ran = run(h, request.cancel)
-    if not ran.finished:  # cancelled in presolve: HiGHS stops on its own, its last incumbent is ours
-        return MilpOutcome(latest[0] if latest else None, None, False, False, True, "HiGHS: cancelled")
+    ran = run(h, request.cancel, deadline=started + request.time_limit_s)
+    if not ran.finished:  # cancelled or out of time where HiGHS cannot stop: its last incumbent is ours
+        return MilpOutcome(latest[0] if latest else None, None, False, False, ran.cancelled,
+                           "HiGHS: time limit reached (still stopping)" if ran.timed_out else "HiGHS: cancelled")
     cancelled = ran.cancelled
     info = h.getInfo()
     status = h.modelStatusToString(h.getModelStatus())
