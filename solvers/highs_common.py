@@ -78,7 +78,7 @@ def pass_model(h: highspy.Highs, model: MilpArrays, time_limit_s: float, started
     and assembling a large model in Python takes a good part of a second."""
     h.passModel(highs_lp(model, integral=integral, cost_scale=cost_scale))
     left = float(time_limit_s) - (time.perf_counter() - started_at)
-    h.setOptionValue("time_limit", max(0.05, left))
+    h.setOptionValue("time_limit", max(0.05, left - WRAP_UP_S))
 
 
 def highs_lp(model: MilpArrays, *, integral: bool = True, cost_scale: float = 1.0) -> highspy.HighsLp:
@@ -116,6 +116,8 @@ class RunOutcome:
     cancelled: bool
     finished: bool = True
     timed_out: bool = False
+    #: The last MIP dual bound HiGHS reported in a callback (what is left of it when not finished).
+    dual_bound: float | None = None
 
 
 #: How long a cancelled run may take to stop before the caller goes on without it.
@@ -124,6 +126,9 @@ CANCEL_GRACE_S = 0.5
 #: checks its own time limit rarely in some phases: on a 55,000-column stage model it once returned
 #: after 10.1 s for a 6 s limit, with no LP iteration done.
 DEADLINE_GRACE_S = 0.25
+#: HiGHS's own time limit ends this much before the caller's deadline: stopping at its limit
+#: takes it a few tenths of a second on a 119,000-column model (the deadline should not cut that).
+WRAP_UP_S = 0.25
 
 
 def run(h: highspy.Highs, cancel: CancelToken | None,
@@ -138,6 +143,7 @@ def run(h: highspy.Highs, cancel: CancelToken | None,
     MIP bounds each time HiGHS checks for an interrupt.
     """
     stopped = threading.Event()
+    bounds: list[float] = []
 
     def interrupt(event: object) -> None:
         if cancel is not None and cancel.is_set():
@@ -148,8 +154,10 @@ def run(h: highspy.Highs, cancel: CancelToken | None,
 
     def mip_interrupt(event: object) -> None:
         interrupt(event)
+        out = event.data_out  # type: ignore[attr-defined]
+        if math.isfinite(out.mip_dual_bound):
+            bounds[:] = [float(out.mip_dual_bound)]
         if on_bound is not None:
-            out = event.data_out  # type: ignore[attr-defined]
             on_bound(float(out.mip_primal_bound), float(out.mip_dual_bound))
 
     h.cbSimplexInterrupt.subscribe(interrupt)
@@ -165,8 +173,12 @@ def run(h: highspy.Highs, cancel: CancelToken | None,
         if cancel is not None and cancel.is_set():
             cancelled_at = cancelled_at or time.perf_counter()
             if worker.is_alive() and time.perf_counter() - cancelled_at > CANCEL_GRACE_S:
-                return RunOutcome(cancelled=True, finished=False)
+                return RunOutcome(cancelled=True, finished=False, dual_bound=_last(bounds))
         elif worker.is_alive() and time.perf_counter() > deadline + DEADLINE_GRACE_S:
             log.info("HiGHS is %.2f s past its deadline; going on without it", time.perf_counter() - deadline)
-            return RunOutcome(cancelled=False, finished=False, timed_out=True)
-    return RunOutcome(cancelled=stopped.is_set() or cancelled_at is not None)
+            return RunOutcome(cancelled=False, finished=False, timed_out=True, dual_bound=_last(bounds))
+    return RunOutcome(cancelled=stopped.is_set() or cancelled_at is not None, dual_bound=_last(bounds))
+
+
+def _last(values: list[float]) -> float | None:
+    return values[-1] if values else None

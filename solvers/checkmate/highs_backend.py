@@ -65,8 +65,8 @@ def run_milp(model: StageModel, request: MilpRequest) -> MilpOutcome:
     ran = _run(h, request, throttle, deadline=started + request.time_limit_s)
     if not ran.finished:  # cancelled or out of time where HiGHS cannot stop: its last incumbent is ours
         x = latest[0] if latest else None
-        return MilpOutcome(x=x, objective=None if x is None else model.objective(x), bound=None, optimal=False,
-                           infeasible=False, cancelled=ran.cancelled, exhausted=False,
+        return MilpOutcome(x=x, objective=None if x is None else model.objective(x), bound=ran.dual_bound,
+                           optimal=False, infeasible=False, cancelled=ran.cancelled, exhausted=False,
                            status="HiGHS: time limit reached (still stopping)" if ran.timed_out else "HiGHS: cancelled",
                            wall_s=time.perf_counter() - started)
     cancelled = ran.cancelled

@@ -58,7 +58,7 @@ def _run_highs(milp: MultiDeviceMilp, request: BackendRequest, options: SolveOpt
     h.cbMipImprovingSolution.subscribe(improving)
     ran = run(h, request.cancel, deadline=started + request.time_limit_s)
     if not ran.finished:  # cancelled or out of time where HiGHS cannot stop: its last incumbent is ours
-        return MilpOutcome(latest[0] if latest else None, None, False, False, ran.cancelled,
+        return MilpOutcome(latest[0] if latest else None, ran.dual_bound, False, False, ran.cancelled,
                            "HiGHS: time limit reached (still stopping)" if ran.timed_out else "HiGHS: cancelled")
     cancelled = ran.cancelled
     info = h.getInfo()
