@@ -91,19 +91,27 @@ def add_start(scip: Model, columns: list[Variable], x: np.ndarray) -> None:
     scip.addSol(solution, free=True)
 
 
-def optimize(scip: Model, cancel: CancelToken | None) -> bool:
-    """Run SCIP without holding the GIL; a watcher thread interrupts it on cancel. True if cancelled."""
-    if cancel is None:
+#: How long past its deadline SCIP may run on before it is interrupted (its own time limit should
+#: have stopped it: this is for the phases where it checks the clock rarely).
+DEADLINE_GRACE_S = 0.25
+
+
+def optimize(scip: Model, cancel: CancelToken | None, deadline: float = math.inf) -> bool:
+    """Run SCIP without holding the GIL; a watcher thread interrupts it on cancel, or once it is
+    :data:`DEADLINE_GRACE_S` past ``deadline`` (``time.perf_counter()`` clock) without having
+    stopped at its own time limit. True if the user cancelled (a deadline is not a cancel)."""
+    if cancel is None and math.isinf(deadline):
         scip.optimizeNogil()
         return False
     done = threading.Event()
-    stopped = threading.Event()
+
+    def due() -> bool:
+        return (cancel is not None and cancel.is_set()) or time.perf_counter() > deadline + DEADLINE_GRACE_S
 
     def watch() -> None:
-        while not cancel.is_set():
+        while not due():
             if done.wait(CANCEL_POLL_S):
                 return
-        stopped.set()
         while True:
             with contextlib.suppress(Exception):  # not yet in a stage that accepts interrupts
                 scip.interruptSolve()
@@ -113,12 +121,12 @@ def optimize(scip: Model, cancel: CancelToken | None) -> bool:
     watcher = threading.Thread(target=watch, name="scip-cancel", daemon=True)
     watcher.start()
     try:
-        if not cancel.is_set():
+        if not due():
             scip.optimizeNogil()
     finally:
         done.set()
         watcher.join()
-    return stopped.is_set() or cancel.is_set()
+    return cancel is not None and cancel.is_set()
 
 
 def started(scip: Model) -> bool:

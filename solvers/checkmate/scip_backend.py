@@ -79,7 +79,7 @@ def run_milp(model: StageModel, request: MilpRequest) -> MilpOutcome:
         return MilpOutcome(None, None, None, False, False, user_cancelled, False,
                            "SCIP: not started" if user_cancelled else "SCIP: out of time building the model",
                            time.perf_counter() - started_at)
-    cancelled = optimize(scip, request.cancel)
+    cancelled = optimize(scip, request.cancel, deadline=started_at + request.time_limit_s)
     if not started(scip):
         return MilpOutcome(None, None, None, False, False, True, False, "SCIP: not started",
                            time.perf_counter() - started_at)
@@ -91,7 +91,7 @@ def run_milp(model: StageModel, request: MilpRequest) -> MilpOutcome:
     return MilpOutcome(
         x=x, objective=model.objective(x) if x is not None else None,
         bound=float(bound) if np.isfinite(bound) else None, optimal=status in ("optimal", "gaplimit"),
-        infeasible=no_solution and not cut_off, cancelled=cancelled or status == "userinterrupt",
+        infeasible=no_solution and not cut_off, cancelled=cancelled,
         exhausted=no_solution and cut_off, status=f"SCIP: {status}",
         wall_s=time.perf_counter() - started_at,
     )

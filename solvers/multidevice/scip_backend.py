@@ -74,12 +74,12 @@ def _run_scip(milp: MultiDeviceMilp, request: BackendRequest, options: SolveOpti
         user_cancelled = request.cancel is not None and request.cancel.is_set()
         return MilpOutcome(None, None, False, False, user_cancelled,
                            "SCIP: not started" if user_cancelled else "SCIP: out of time building the model")
-    cancelled = optimize(scip, request.cancel)
+    cancelled = optimize(scip, request.cancel, deadline=started_at + request.time_limit_s)
     if not started(scip):
         return MilpOutcome(None, None, False, False, True, "SCIP: not started")
     status = scip.getStatus()
     bound = scip.getDualbound()
     return MilpOutcome(
         best_solution(scip, columns), float(bound) if np.isfinite(bound) else None, status == "optimal",
-        status == "infeasible", cancelled or status == "userinterrupt", f"SCIP: {status}",
+        status == "infeasible", cancelled, f"SCIP: {status}",
     )
