@@ -134,6 +134,16 @@ def started(scip: Model) -> bool:
     return bool(scip.getStage() >= SCIP_STAGE.TRANSFORMED)
 
 
+def dual_bound(scip: Model) -> float | None:
+    """SCIP's dual bound, or None while it has none (SCIP says -1e20, its infinity, which is finite
+    to numpy: read as a bound it made a gap of 1e20 on the two-device ResNet-18 case). Before the
+    solve has started there is none (and asking SCIP then crashes it)."""
+    if not started(scip):
+        return None
+    bound = float(scip.getDualbound())
+    return None if not np.isfinite(bound) or scip.isInfinity(abs(bound)) else bound
+
+
 def best_solution(scip: Model, columns: list[Variable]) -> np.ndarray | None:
     if scip.getNSols() == 0:
         return None

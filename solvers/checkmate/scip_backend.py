@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
 from pyscipopt import SCIP_EVENTTYPE, Eventhdlr
 
 from core.problem import SchedulingProblem
@@ -18,7 +17,16 @@ from solvers.base import CancelToken, ProgressCallback, SolveOptions, SolveResul
 from solvers.checkmate.milp import MilpOutcome, MilpRequest, ProgressThrottle
 from solvers.checkmate.model import StageModel
 from solvers.checkmate.pipeline import solve_with
-from solvers.scip_common import add_start, best_solution, build, limit_to_time_left, new_scip, optimize, started
+from solvers.scip_common import (
+    add_start,
+    best_solution,
+    build,
+    dual_bound,
+    limit_to_time_left,
+    new_scip,
+    optimize,
+    started,
+)
 
 NAME = "checkmate-scip"
 
@@ -55,10 +63,10 @@ class _Events(Eventhdlr):  # type: ignore[misc]
         model = self.model
         if event.getType() == SCIP_EVENTTYPE.BESTSOLFOUND:  # type: ignore[attr-defined]
             value = model.getSolObjVal(model.getBestSol())
-            self.throttle.incumbent(float(value), float(model.getDualbound()), "SCIP incumbent")
+            self.throttle.incumbent(float(value), dual_bound(model), "SCIP incumbent")
         else:
             primal = model.getPrimalbound() if model.getNSols() > 0 else None
-            self.throttle.bound(primal, float(model.getDualbound()), "SCIP bound")
+            self.throttle.bound(primal, dual_bound(model), "SCIP bound")
 
 
 def run_milp(model: StageModel, request: MilpRequest) -> MilpOutcome:
@@ -85,12 +93,12 @@ def run_milp(model: StageModel, request: MilpRequest) -> MilpOutcome:
                            time.perf_counter() - started_at)
     status = scip.getStatus()
     x = best_solution(scip, columns)
-    bound = scip.getDualbound()
+    bound = dual_bound(scip)
     no_solution = status == "infeasible" and x is None
     cut_off = request.cutoff is not None and request.warm_start is None
     return MilpOutcome(
         x=x, objective=model.objective(x) if x is not None else None,
-        bound=float(bound) if np.isfinite(bound) else None, optimal=status in ("optimal", "gaplimit"),
+        bound=bound, optimal=status in ("optimal", "gaplimit"),
         infeasible=no_solution and not cut_off, cancelled=cancelled,
         exhausted=no_solution and cut_off, status=f"SCIP: {status}",
         wall_s=time.perf_counter() - started_at,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
 from pyscipopt import SCIP_EVENTTYPE, Eventhdlr
 
 from core.problem import SchedulingProblem
@@ -18,7 +17,16 @@ from solvers.base import CancelToken, ProgressCallback, SolveOptions, SolveResul
 from solvers.checkmate import scip_backend as one_device
 from solvers.multidevice.arrays import MultiDeviceMilp
 from solvers.multidevice.pipeline import BackendRequest, MilpOutcome, solve_with
-from solvers.scip_common import add_start, best_solution, build, limit_to_time_left, new_scip, optimize, started
+from solvers.scip_common import (
+    add_start,
+    best_solution,
+    build,
+    dual_bound,
+    limit_to_time_left,
+    new_scip,
+    optimize,
+    started,
+)
 
 NAME = "milp-scip"
 
@@ -55,7 +63,7 @@ class _Incumbents(Eventhdlr):  # type: ignore[misc]
     def eventexec(self, event: object) -> None:
         model = self.model
         incumbent = model.getSolObjVal(model.getBestSol())
-        self.request.report(float(incumbent), float(model.getDualbound()), "SCIP incumbent")
+        self.request.report(float(incumbent), dual_bound(model), "SCIP incumbent")
 
 
 def _run_scip(milp: MultiDeviceMilp, request: BackendRequest, options: SolveOptions) -> MilpOutcome:
@@ -78,8 +86,8 @@ def _run_scip(milp: MultiDeviceMilp, request: BackendRequest, options: SolveOpti
     if not started(scip):
         return MilpOutcome(None, None, False, False, True, "SCIP: not started")
     status = scip.getStatus()
-    bound = scip.getDualbound()
+    bound = dual_bound(scip)
     return MilpOutcome(
-        best_solution(scip, columns), float(bound) if np.isfinite(bound) else None, status == "optimal",
+        best_solution(scip, columns), bound, status == "optimal",
         status == "infeasible", cancelled, f"SCIP: {status}",
     )

@@ -6,9 +6,10 @@ import threading
 import time
 
 import numpy as np
+import pytest
 from pyscipopt import quicksum
 
-from solvers.scip_common import CANCEL_POLL_S, DEADLINE_GRACE_S, new_scip, optimize
+from solvers.scip_common import CANCEL_POLL_S, DEADLINE_GRACE_S, dual_bound, new_scip, optimize
 
 #: Slack for thread start-up, SCIP's next interrupt check and a busy machine.
 SLACK_S = 1.5
@@ -48,3 +49,14 @@ def test_optimize_without_deadline_or_cancel_solves_the_model() -> None:
     scip = _hard_knapsack(items=12, rows=3)
     assert not optimize(scip, None)
     assert scip.getStatus() == "optimal"
+
+
+def test_dual_bound_is_none_until_scip_has_one() -> None:
+    scip = _hard_knapsack(items=40, rows=5)
+    assert dual_bound(scip) is None  # not started: SCIP would crash if asked
+    scip.presolve()
+    assert scip.getDualbound() == -scip.infinity()  # no LP solved yet: SCIP's infinity, finite to numpy
+    assert dual_bound(scip) is None
+    small = _hard_knapsack(items=12, rows=3)
+    optimize(small, None)
+    assert dual_bound(small) == pytest.approx(small.getObjVal())
