@@ -74,6 +74,13 @@ def graph_names() -> list[str]:
     return shared + [f"model:{m}" for m in SAMPLE_MODELS]
 
 
+def graph_file(name: str) -> Path:
+    """The file behind a graph name: a benchmark graph, or ``model:NAME`` for a bundled ONNX model."""
+    if name.startswith("model:"):
+        return MODELS_DIR / f"{name.removeprefix('model:')}.onnx"
+    return BENCHMARK_GRAPHS / f"{name}.json"
+
+
 def training_graph(name: str) -> TrainingGraph:
     if name.startswith("model:"):
         return open_model(MODELS_DIR / f"{name.removeprefix('model:')}.onnx").training
@@ -211,6 +218,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--markdown", type=Path, help="also write the table as Markdown to this file")
     args = parser.parse_args(argv)
     names = [] if args.only_two_device else args.graphs or graph_names()
+    unknown = [name for name in names if not graph_file(name).is_file()]
+    if unknown:
+        parser.error(f"no graph {', '.join(map(repr, unknown))}: choose among {', '.join(graph_names())}")
     rows: list[Row] = []
     for name in names:
         for fraction in args.fractions:

@@ -8,6 +8,9 @@ makes the race claim it.
 
 from __future__ import annotations
 
+import threading
+import time
+
 import numpy as np
 import pytest
 
@@ -17,10 +20,13 @@ from solvers.base import SolveOptions, SolveStatus
 from solvers.checkmate.highs_backend import run_milp as highs
 from solvers.checkmate.milp import MilpOutcome
 from solvers.checkmate.pipeline import solve_with
-from solvers.checkmate.race import combine, race, split_params
+from solvers.checkmate.race import STRAGGLER_GRACE_S, combine, race, split_params
 from solvers.checkmate.scip_backend import run_milp as scip
 from tests.solvers.brute_force import stage_optimum
 from tests.solvers.checkmate_cases import small_cases
+
+#: How long the deaf backend would take if the race waited for it.
+SLEEPS_S = 20.0
 
 
 def _outcome(objective=None, bound=None, *, optimal=False, infeasible=False, exhausted=False, cancelled=False):
@@ -59,3 +65,23 @@ def test_racing_both_libraries_finds_the_exhaustive_optimum(name, problem) -> No
     assert result.objective == pytest.approx(expected)
     trace = simulate(problem, result.schedule)  # solve_with is below solvers.run, which would replay it
     assert trace.ok and trace.serial_time_s == pytest.approx(result.objective)
+
+
+def test_a_decided_race_does_not_wait_for_a_part_that_does_not_hear_the_stop() -> None:
+    """SCIP in presolve can miss the stop until its own limit; the race answers without it."""
+    name, problem = small_cases()[7]
+    expected = stage_optimum(problem)
+    assert expected is not None, name
+    released = threading.Event()
+
+    def deaf(model, request):  # type: ignore[no-untyped-def]
+        released.wait(SLEEPS_S)  # ignores request.cancel, as a library in a phase without callbacks does
+        return MilpOutcome(None, None, None, False, False, False, False, "deaf: timelimit")
+
+    options = SolveOptions(time_limit_s=60.0, mip_gap=0.0, params={"theta0": 0, "starts": False, "focus": False})
+    started = time.perf_counter()
+    result = solve_with("race", race({"highs": highs, "deaf": deaf}, min_columns=0), problem, options, None, None)
+    took = time.perf_counter() - started
+    released.set()
+    assert result.status is SolveStatus.OPTIMAL and result.objective == pytest.approx(expected)
+    assert took < STRAGGLER_GRACE_S + 2.0 < SLEEPS_S
