@@ -132,7 +132,8 @@ WRAP_UP_S = 0.25
 
 
 def run(h: highspy.Highs, cancel: CancelToken | None,
-        on_bound: Callable[[float, float], None] | None = None, deadline: float = math.inf) -> RunOutcome:
+        on_bound: Callable[[float, float], None] | None = None, deadline: float = math.inf,
+        on_improving: Callable[[object], None] | None = None) -> RunOutcome:
     """Run HiGHS; cancel is heard in its interrupt callbacks and answered within a second.
 
     HiGHS runs in a worker thread (it releases the GIL). Its interrupt callbacks (MIP, simplex,
@@ -140,13 +141,18 @@ def run(h: highspy.Highs, cancel: CancelToken | None,
     clock) has passed; when it is in a phase without callbacks (presolve can take seconds on large
     models) the caller stops waiting after :data:`CANCEL_GRACE_S` (:data:`DEADLINE_GRACE_S` past the
     deadline) and HiGHS is left to stop at its next callback. ``on_bound(primal, dual)`` hears the
-    MIP bounds each time HiGHS checks for an interrupt.
+    MIP bounds each time HiGHS checks for an interrupt, ``on_improving(event)`` each improving
+    solution; neither hears anything from a run the caller stopped waiting for.
     """
     stopped = threading.Event()
+    listening = threading.Event()  # cleared when the caller goes on without HiGHS
+    listening.set()
     bounds: list[float] = []
 
     def interrupt(event: object) -> None:
-        if cancel is not None and cancel.is_set():
+        if not listening.is_set():
+            event.interrupt()  # type: ignore[attr-defined]
+        elif cancel is not None and cancel.is_set():
             stopped.set()
             event.interrupt()  # type: ignore[attr-defined]
         elif time.perf_counter() > deadline:
@@ -154,6 +160,8 @@ def run(h: highspy.Highs, cancel: CancelToken | None,
 
     def mip_interrupt(event: object) -> None:
         interrupt(event)
+        if not listening.is_set():
+            return
         out = event.data_out  # type: ignore[attr-defined]
         if math.isfinite(out.mip_dual_bound):
             bounds[:] = [float(out.mip_dual_bound)]
@@ -163,6 +171,9 @@ def run(h: highspy.Highs, cancel: CancelToken | None,
     h.cbSimplexInterrupt.subscribe(interrupt)
     h.cbIpmInterrupt.subscribe(interrupt)
     h.cbMipInterrupt.subscribe(mip_interrupt)
+    if on_improving is not None:
+        callback = on_improving
+        h.cbMipImprovingSolution.subscribe(lambda event: callback(event) if listening.is_set() else None)
     if cancel is not None and cancel.is_set():
         return RunOutcome(cancelled=True)
     worker = threading.Thread(target=h.run, name="highs", daemon=True)
@@ -173,9 +184,11 @@ def run(h: highspy.Highs, cancel: CancelToken | None,
         if cancel is not None and cancel.is_set():
             cancelled_at = cancelled_at or time.perf_counter()
             if worker.is_alive() and time.perf_counter() - cancelled_at > CANCEL_GRACE_S:
+                listening.clear()
                 return RunOutcome(cancelled=True, finished=False, dual_bound=_last(bounds))
         elif worker.is_alive() and time.perf_counter() > deadline + DEADLINE_GRACE_S:
             log.info("HiGHS is %.2f s past its deadline; going on without it", time.perf_counter() - deadline)
+            listening.clear()
             return RunOutcome(cancelled=False, finished=False, timed_out=True, dual_bound=_last(bounds))
     return RunOutcome(cancelled=stopped.is_set() or cancelled_at is not None, dual_bound=_last(bounds))
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 import highspy
 import numpy as np
@@ -61,8 +62,7 @@ def run_milp(model: StageModel, request: MilpRequest) -> MilpOutcome:
         latest[:] = [np.array(out.mip_solution)]
         throttle.incumbent(float(out.objective_function_value), float(out.mip_dual_bound), "HiGHS incumbent")
 
-    h.cbMipImprovingSolution.subscribe(improving)
-    ran = _run(h, request, throttle, deadline=started + request.time_limit_s)
+    ran = _run(h, request, throttle, deadline=started + request.time_limit_s, on_improving=improving)
     if not ran.finished:  # cancelled or out of time where HiGHS cannot stop: its last incumbent is ours
         x = latest[0] if latest else None
         return MilpOutcome(x=x, objective=None if x is None else model.objective(x), bound=ran.dual_bound,
@@ -110,7 +110,9 @@ def _highs(request: MilpRequest) -> highspy.Highs:
                      seed=request.seed, params=request.params)
 
 
-def _run(h: highspy.Highs, request: MilpRequest, throttle: ProgressThrottle, deadline: float) -> RunOutcome:
+def _run(h: highspy.Highs, request: MilpRequest, throttle: ProgressThrottle, deadline: float,
+         on_improving: Callable[[object], None] | None = None) -> RunOutcome:
     """Run HiGHS; cancel and ``deadline`` are heard in its interrupt callbacks (see
     :func:`solvers.highs_common.run`)."""
-    return run(h, request.cancel, lambda primal, dual: throttle.bound(primal, dual, "HiGHS bound"), deadline)
+    return run(h, request.cancel, lambda primal, dual: throttle.bound(primal, dual, "HiGHS bound"), deadline,
+               on_improving)

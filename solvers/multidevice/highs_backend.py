@@ -55,8 +55,7 @@ def _run_highs(milp: MultiDeviceMilp, request: BackendRequest, options: SolveOpt
         latest[:] = [np.array(out.mip_solution)]
         request.report(float(out.objective_function_value), float(out.mip_dual_bound), "HiGHS incumbent")
 
-    h.cbMipImprovingSolution.subscribe(improving)
-    ran = run(h, request.cancel, deadline=started + request.time_limit_s)
+    ran = run(h, request.cancel, deadline=started + request.time_limit_s, on_improving=improving)
     if not ran.finished:  # cancelled or out of time where HiGHS cannot stop: its last incumbent is ours
         return MilpOutcome(latest[0] if latest else None, ran.dual_bound, False, False, ran.cancelled,
                            "HiGHS: time limit reached (still stopping)" if ran.timed_out else "HiGHS: cancelled")

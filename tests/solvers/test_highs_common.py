@@ -7,6 +7,7 @@ import time
 
 import highspy
 import numpy as np
+import pytest
 
 from solvers.highs_common import CANCEL_GRACE_S, DEADLINE_GRACE_S, new_highs, run
 
@@ -64,3 +65,21 @@ def test_run_without_deadline_or_cancel_finishes_the_model() -> None:
     outcome = run(h, None)
     assert outcome.finished and not outcome.cancelled and not outcome.timed_out
     assert h.modelStatusToString(h.getModelStatus()) == "Optimal"
+
+
+def test_callbacks_hear_the_run_and_nothing_after_it_returns(monkeypatch: pytest.MonkeyPatch) -> None:
+    h = _hard_knapsack()
+    improving, bounds = [], []
+    outcome = run(h, None, on_bound=lambda primal, dual: bounds.append(dual), deadline=time.perf_counter() + 1.0,
+                  on_improving=improving.append)
+    assert improving and bounds  # a second of branch and bound finds solutions and reports bounds
+    # Going on without HiGHS at once (no grace): whatever it does afterwards is not heard.
+    monkeypatch.setattr("solvers.highs_common.DEADLINE_GRACE_S", 0.0)
+    h = _hard_knapsack(seed=4)
+    late: list[object] = []
+    outcome = run(h, None, on_bound=lambda primal, dual: late.append(dual), deadline=time.perf_counter() + 0.5,
+                  on_improving=late.append)
+    heard = len(late)
+    time.sleep(1.0)
+    assert len(late) == heard
+    assert outcome.finished or outcome.timed_out
