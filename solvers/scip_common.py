@@ -13,7 +13,8 @@ import contextlib
 import math
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -149,3 +150,38 @@ def best_solution(scip: Model, columns: list[Variable]) -> np.ndarray | None:
         return None
     best = scip.getBestSol()
     return np.array([scip.getSolVal(best, var) for var in columns])
+
+
+@dataclass(frozen=True)
+class ScipRun:
+    """How one SCIP solve of an array model ended: SCIP's status (or "not started", "out of time
+    building the model"), the best column vector and the dual bound (None without), and whether
+    the user cancelled."""
+
+    status: str
+    x: np.ndarray | None
+    bound: float | None
+    cancelled: bool
+
+
+def solve_model(scip: Model, model: MilpArrays, *, time_limit_s: float, started_at: float,
+                cancel: CancelToken | None, cost_scale: float = 1.0, warm_start: np.ndarray | None = None,
+                prepare: Callable[[Model], None] | None = None) -> ScipRun:
+    """Build ``model`` into ``scip``, start it from ``warm_start``, let ``prepare`` add what the
+    caller needs (event handlers, an objective limit), and solve within ``time_limit_s`` counted
+    from ``started_at`` (``time.perf_counter()``), building included, hearing ``cancel``."""
+    deadline = started_at + time_limit_s
+    columns = build(scip, model, cost_scale=cost_scale, cancel=cancel, deadline=deadline)
+    if columns is None:  # cancelled, or out of time, while building
+        user_cancelled = cancel is not None and cancel.is_set()
+        return ScipRun("not started" if user_cancelled else "out of time building the model", None, None,
+                       user_cancelled)
+    limit_to_time_left(scip, time_limit_s, started_at)
+    if warm_start is not None:
+        add_start(scip, columns, warm_start)
+    if prepare is not None:
+        prepare(scip)
+    cancelled = optimize(scip, cancel, deadline=deadline)
+    if not started(scip):
+        return ScipRun("not started", None, None, True)
+    return ScipRun(str(scip.getStatus()), best_solution(scip, columns), dual_bound(scip), cancelled)

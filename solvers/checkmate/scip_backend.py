@@ -10,23 +10,14 @@ from __future__ import annotations
 
 import time
 
-from pyscipopt import SCIP_EVENTTYPE, Eventhdlr
+from pyscipopt import SCIP_EVENTTYPE, Eventhdlr, Model
 
 from core.problem import SchedulingProblem
 from solvers.base import CancelToken, ProgressCallback, SolveOptions, SolveResult
 from solvers.checkmate.milp import MilpOutcome, MilpRequest, ProgressThrottle
 from solvers.checkmate.model import StageModel
 from solvers.checkmate.pipeline import solve_with
-from solvers.scip_common import (
-    add_start,
-    best_solution,
-    build,
-    dual_bound,
-    limit_to_time_left,
-    new_scip,
-    optimize,
-    started,
-)
+from solvers.scip_common import dual_bound, new_scip, solve_model
 
 NAME = "checkmate-scip"
 
@@ -74,32 +65,22 @@ def run_milp(model: StageModel, request: MilpRequest) -> MilpOutcome:
     started_at = time.perf_counter()
     scip = new_scip("checkmate", time_limit_s=request.time_limit_s, mip_gap=request.mip_gap, seed=request.seed,
                     params=request.params)
-    columns = build(scip, model, cancel=request.cancel, deadline=started_at + request.time_limit_s)
-    if columns is not None:
-        limit_to_time_left(scip, request.time_limit_s, started_at)
-        if request.cutoff is not None and request.warm_start is None:
-            scip.setObjlimit(float(request.cutoff))
-        if request.warm_start is not None:
-            add_start(scip, columns, request.warm_start)
+    # An objective limit would refuse a start at the cutoff: with a start, the start is the cutoff.
+    cutoff = request.cutoff if request.warm_start is None else None
+    cut_off = cutoff is not None
+
+    def prepare(scip: Model) -> None:
+        if cutoff is not None:
+            scip.setObjlimit(float(cutoff))
         scip.includeEventhdlr(_Events(ProgressThrottle(request.on_progress)), "progress", "incumbents and bounds")
-    user_cancelled = request.cancel is not None and request.cancel.is_set()
-    if columns is None:  # cancelled, or out of time, while building
-        return MilpOutcome(None, None, None, False, False, user_cancelled, False,
-                           "SCIP: not started" if user_cancelled else "SCIP: out of time building the model",
-                           time.perf_counter() - started_at)
-    cancelled = optimize(scip, request.cancel, deadline=started_at + request.time_limit_s)
-    if not started(scip):
-        return MilpOutcome(None, None, None, False, False, True, False, "SCIP: not started",
-                           time.perf_counter() - started_at)
-    status = scip.getStatus()
-    x = best_solution(scip, columns)
-    bound = dual_bound(scip)
-    no_solution = status == "infeasible" and x is None
-    cut_off = request.cutoff is not None and request.warm_start is None
+
+    ran = solve_model(scip, model, time_limit_s=request.time_limit_s, started_at=started_at, cancel=request.cancel,
+                      warm_start=request.warm_start, prepare=prepare)
+    no_solution = ran.status == "infeasible" and ran.x is None
     return MilpOutcome(
-        x=x, objective=model.objective(x) if x is not None else None,
-        bound=bound, optimal=status in ("optimal", "gaplimit"),
-        infeasible=no_solution and not cut_off, cancelled=cancelled,
-        exhausted=no_solution and cut_off, status=f"SCIP: {status}",
+        x=ran.x, objective=model.objective(ran.x) if ran.x is not None else None,
+        bound=ran.bound, optimal=ran.status in ("optimal", "gaplimit"),
+        infeasible=no_solution and not cut_off, cancelled=ran.cancelled,
+        exhausted=no_solution and cut_off, status=f"SCIP: {ran.status}",
         wall_s=time.perf_counter() - started_at,
     )

@@ -10,23 +10,14 @@ from __future__ import annotations
 
 import time
 
-from pyscipopt import SCIP_EVENTTYPE, Eventhdlr
+from pyscipopt import SCIP_EVENTTYPE, Eventhdlr, Model
 
 from core.problem import SchedulingProblem
 from solvers.base import CancelToken, ProgressCallback, SolveOptions, SolveResult
 from solvers.checkmate import scip_backend as one_device
 from solvers.multidevice.arrays import MultiDeviceMilp
 from solvers.multidevice.pipeline import BackendRequest, MilpOutcome, solve_with
-from solvers.scip_common import (
-    add_start,
-    best_solution,
-    build,
-    dual_bound,
-    limit_to_time_left,
-    new_scip,
-    optimize,
-    started,
-)
+from solvers.scip_common import dual_bound, new_scip, solve_model
 
 NAME = "milp-scip"
 
@@ -70,24 +61,12 @@ def _run_scip(milp: MultiDeviceMilp, request: BackendRequest, options: SolveOpti
     started_at = time.perf_counter()
     scip = new_scip("multidevice", time_limit_s=request.time_limit_s, mip_gap=request.mip_gap, seed=request.seed,
                     params=options.params)
-    columns = build(scip, milp, cost_scale=request.cost_scale, cancel=request.cancel,
-                    deadline=started_at + request.time_limit_s)
-    if columns is not None:
-        limit_to_time_left(scip, request.time_limit_s, started_at)
-        if request.warm_start is not None:
-            add_start(scip, columns, request.warm_start)
+
+    def prepare(scip: Model) -> None:
         if request.on_progress is not None:
             scip.includeEventhdlr(_Incumbents(request), "incumbents", "reports new incumbents")
-    if columns is None:  # cancelled, or out of time, while building
-        user_cancelled = request.cancel is not None and request.cancel.is_set()
-        return MilpOutcome(None, None, False, False, user_cancelled,
-                           "SCIP: not started" if user_cancelled else "SCIP: out of time building the model")
-    cancelled = optimize(scip, request.cancel, deadline=started_at + request.time_limit_s)
-    if not started(scip):
-        return MilpOutcome(None, None, False, False, True, "SCIP: not started")
-    status = scip.getStatus()
-    bound = dual_bound(scip)
-    return MilpOutcome(
-        best_solution(scip, columns), bound, status == "optimal",
-        status == "infeasible", cancelled, f"SCIP: {status}",
-    )
+
+    ran = solve_model(scip, milp, time_limit_s=request.time_limit_s, started_at=started_at, cancel=request.cancel,
+                      cost_scale=request.cost_scale, warm_start=request.warm_start, prepare=prepare)
+    return MilpOutcome(ran.x, ran.bound, ran.status == "optimal", ran.status == "infeasible", ran.cancelled,
+                       f"SCIP: {ran.status}")
