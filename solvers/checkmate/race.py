@@ -3,7 +3,9 @@
 HiGHS and SCIP both release the GIL while they search, so on a machine with two cores two of them
 run side by side. Each gets the whole request with ``threads=1``; the first to *prove* something
 (optimal within the gap, infeasible, or nothing below the cutoff) stops the others through a shared
-stop token that their own cancel paths hear. What the race answers is sound because each part is:
+stop token that their own cancel paths hear. A part that does not stop within
+:data:`STRAGGLER_GRACE_S` (a library in a phase without interrupt checks) is left to stop on its
+own, and the race answers without it. What the race answers is sound because each part is:
 
 * the best vector any backend found (every one satisfies the same model);
 * the largest dual bound any of them proved (each is a lower bound of the same model, also when it
